@@ -1,0 +1,46 @@
+# RentEzy: every command a developer needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap infra-up infra-down infra-status migrate dev dev-up dev-down test bench seed lint
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+bootstrap: ## install uv and the locked Python workspace
+	@bash scripts/bootstrap.sh
+
+infra-up: ## install (if missing) and start PostgreSQL, Redis, Kafka, OpenSearch, stripe-mock
+	@bash scripts/infra/up.sh
+
+infra-down: ## stop the infrastructure that infra-up started
+	@bash scripts/infra/down.sh
+
+infra-status: ## show what infrastructure is running
+	@bash scripts/infra/status.sh
+
+migrate: bootstrap infra-up ## apply every service's migrations
+	@bash scripts/dev/migrate.sh
+
+dev: ## provision what is missing and run the whole platform in the foreground
+	@bash scripts/bootstrap.sh
+	@bash scripts/dev/run.sh
+
+dev-up: ## same as dev, in the background; returns once every /healthz answers
+	@bash scripts/bootstrap.sh
+	@bash scripts/dev/up.sh
+
+dev-down: ## stop the platform and the infrastructure, leaving nothing running
+	@bash scripts/dev/down.sh
+	@bash scripts/infra/down.sh
+
+test: ## provision what is missing and run every test suite
+	@bash scripts/test.sh
+
+bench: bootstrap infra-up ## run the benchmarks; results in bench/results/*.json
+	@bash scripts/bench.sh
+
+seed: bootstrap ## load demo data into a running platform
+	@bash scripts/seed.sh
+
+lint: bootstrap ## ruff over the Python code
+	@.venv/bin/ruff check .
