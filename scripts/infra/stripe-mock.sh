@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# stripe-mock (Stripe's own API mock) for the native dev stack, built once with
+# `go install` into <data>/bin and served over plain HTTP on 127.0.0.1 at the
+# port of $STRIPE_API_BASE (no HTTPS listener).
+#
+#   scripts/infra/stripe-mock.sh install|start|stop|restart|status
+set -euo pipefail
+COMPONENT=stripe-mock
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# Pinned: bump here (the Go module proxy lists versions with
+# `go list -m -versions github.com/stripe/stripe-mock`).
+STRIPE_MOCK_MODULE=github.com/stripe/stripe-mock
+STRIPE_MOCK_VERSION=v0.203.0
+
+STRIPE_BASE=${STRIPE_API_BASE:-http://127.0.0.1:12111}
+STRIPE_BASE=${STRIPE_BASE%/}
+SM_HOST=$(url_host "$STRIPE_BASE")
+SM_PORT=$(url_port "$STRIPE_BASE" 12111)
+SM_KEY=${STRIPE_SECRET_KEY:-sk_test_123}
+SM_TIMEOUT=${RENTEZY_STRIPE_MOCK_TIMEOUT:-30}
+SM_BIN=$BIN_DIR/stripe-mock
+SM_MARKER=$BIN_DIR/.stripe-mock.version
+SM_LOG=$LOG_DIR/stripe-mock.log
+# stripe-mock v0.203.0 still opens its HTTPS listener on *:12112 when only
+# -http-addr is given (its "HTTP explicitly requested" check ignores
+# -http-addr), so HTTPS is parked on a unix socket in the data dir: no TCP
+# port besides the loopback HTTP one.
+SM_HTTPS_SOCKET=$RUN_DIR/stripe-mock-https.sock
+if ((${#SM_HTTPS_SOCKET} > 100)); then # unix socket path limit
+    SM_HTTPS_SOCKET=/tmp/rentezy-stripe-mock-$(echo "$RUN_DIR" | sha256sum | cut -c1-12).sock
+fi
+
+[[ $SM_HOST == 127.0.0.1 ]] || die "STRIPE_API_BASE host must be 127.0.0.1 for the local stack (got $SM_HOST)"
+
+cmd_install() {
+    if [[ -x $SM_BIN && -f $SM_MARKER && $(<"$SM_MARKER") == "$STRIPE_MOCK_VERSION" ]]; then
+        return 0
+    fi
+    command -v go >/dev/null 2>&1 ||
+        die "Go is required to build stripe-mock (Go >= 1.22; Debian bookworm's golang-go is too old)"
+    local t0 ilog=$LOG_DIR/stripe-mock-install.log
+    t0=$(now_us)
+    say "go install $STRIPE_MOCK_MODULE@$STRIPE_MOCK_VERSION (first run only; log: $(rel "$ilog"))"
+    # pkg@version installs ignore any go.mod; run from / all the same.
+    if ! (cd / && GOBIN=$BIN_DIR GO111MODULE=on go install "$STRIPE_MOCK_MODULE@$STRIPE_MOCK_VERSION") >"$ilog" 2>&1; then
+        show_log_tail "$ilog"
+        die "go install failed"
+    fi
+    echo "$STRIPE_MOCK_VERSION" >"$SM_MARKER"
+    say "installed $(rel "$SM_BIN") ($(since "$t0"))"
+}
+
+sm_answers() {
+    local code
+    code=$(curl -s -m 3 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $SM_KEY" \
+        "$STRIPE_BASE/v1/customers" 2>/dev/null) || return 1
+    [[ $code == 200 ]]
+}
+
+cmd_launch() {
+    forget_launch
+    local pid owner
+    if pid=$(managed_pid stripe-mock "$SM_BIN"); then
+        say "already running (pid $pid, $STRIPE_BASE)"
+        return 0
+    fi
+    [[ -x $SM_BIN ]] || die "not installed (run: $0 install)"
+    if port_open 127.0.0.1 "$SM_PORT"; then
+        owner=$(port_owner "$SM_PORT")
+        if sm_answers; then
+            warn "a Stripe mock not started by these scripts already answers on $STRIPE_BASE (${owner:-?}); using it, down.sh will not stop it"
+            return 0
+        fi
+        die "port $SM_PORT is taken by another process (${owner:-unknown}); stop it or change STRIPE_API_BASE"
+    fi
+    say "starting"
+    mark_launched
+    printf '\n==== %s stripe-mock start ====\n' "$(date -Is)" >>"$SM_LOG"
+    rm -f "$SM_HTTPS_SOCKET"
+    spawn stripe-mock "$SM_LOG" "$SM_BIN" -http-addr "127.0.0.1:$SM_PORT" -https-unix "$SM_HTTPS_SOCKET"
+}
+
+cmd_wait() {
+    local t0 pid=""
+    t0=$(launched_at) || t0=
+    pid=$(managed_pid stripe-mock "$SM_BIN") || pid=""
+    if [[ -z $pid ]] && ! sm_answers; then
+        show_log_tail "$SM_LOG" 30
+        die "not running (start it with: $0 start)"
+    fi
+    wait_ready "$SM_TIMEOUT" "$SM_LOG" "$pid" "$SM_BIN" sm_answers
+    [[ -n $t0 ]] && say "ready ($(since "$t0")): $STRIPE_BASE (stripe-mock $STRIPE_MOCK_VERSION)"
+    return 0
+}
+
+cmd_stop() {
+    forget_launch
+    stop_managed stripe-mock "$SM_BIN" 15
+    rm -f "$SM_HTTPS_SOCKET"
+}
+
+cmd_status() {
+    local pid
+    if pid=$(managed_pid stripe-mock "$SM_BIN"); then
+        if sm_answers; then
+            status_line running "pid $pid  $STRIPE_BASE (stripe-mock $STRIPE_MOCK_VERSION)"
+            return 0
+        fi
+        status_line starting "pid $pid  $STRIPE_BASE not answering yet"
+        return 3
+    fi
+    if [[ ! -x $SM_BIN ]]; then
+        status_line missing "not built yet ($0 install)"
+    elif sm_answers; then
+        status_line foreign "$STRIPE_BASE answered by a server not started by these scripts: $(port_owner "$SM_PORT")"
+    else
+        status_line stopped "$STRIPE_BASE"
+    fi
+    return 3
+}
+
+component_main "$@"
