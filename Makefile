@@ -30,8 +30,7 @@ dev-up: ## same as dev, in the background; returns once every /healthz answers
 	@bash scripts/dev/up.sh
 
 dev-down: ## stop the platform and the infrastructure, leaving nothing running
-	@bash scripts/dev/down.sh
-	@bash scripts/infra/down.sh
+	@bash scripts/dev/down.sh --all
 
 test: ## provision what is missing and run every test suite
 	@bash scripts/test.sh

@@ -1,0 +1,92 @@
+"""api_gateway runs on the platform: probes, request ids, clean configuration."""
+
+import os
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+
+SERVICE_DIR = Path(__file__).resolve().parents[1]
+
+
+def test_healthz_needs_no_signature(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_checks_its_dependencies(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"status": "ok", "checks": {"redis": "ok"}}
+
+
+def test_gateway_does_not_demand_a_signature(client):
+    # It is the signer: unsigned public traffic reaches its routing (404 for now).
+    response = client.get("/api/nowhere", headers={"X-Request-ID": "gw-test-1"})
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Not found."}
+    assert response["X-Request-ID"] == "gw-test-1"
+
+
+def test_server_entry_point_loads():
+    from config.asgi import application
+
+    assert callable(application)
+
+
+def test_system_checks_pass_and_migrations_are_complete():
+    call_command("check", fail_level="WARNING")
+    call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+
+
+PRODUCTION_GATEWAY_ENV = {
+    **{
+        f"{name}_SERVICE_URL": f"http://{name.lower()}-service:8000"
+        for name in ("AUTH", "PROPERTY", "BOOKING", "RENT", "CHAT", "NOTIFICATION", "SEARCH")
+    },
+    "WEB_APP_ORIGIN": "https://app.rentezy.example",
+}
+
+
+def test_production_refuses_to_start_without_its_upstreams():
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": string.ascii_letters + string.digits,
+        "DJANGO_ALLOWED_HOSTS": "api-gateway",
+        "GATEWAY_SIGNING_KEY": "y" * 64,
+        **{k: v for k, v in PRODUCTION_GATEWAY_ENV.items() if k != "BOOKING_SERVICE_URL"},
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=SERVICE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "BOOKING_SERVICE_URL must be set in the environment." in result.stderr
+
+
+def test_production_settings_pass_the_deploy_checks():
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": string.ascii_letters + string.digits,
+        "DJANGO_ALLOWED_HOSTS": "api-gateway",
+        "GATEWAY_SIGNING_KEY": "y" * 64,
+        "POSTGRES_HOST": "postgres",
+        "POSTGRES_USER": "api_gateway",
+        "POSTGRES_PASSWORD": "z" * 32,
+        **PRODUCTION_GATEWAY_ENV,
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=SERVICE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

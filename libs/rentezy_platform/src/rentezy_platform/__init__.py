@@ -1,0 +1,1 @@
+"""RentEzy shared plumbing: see README.md beside pyproject.toml for the module map."""

@@ -1,0 +1,207 @@
+"""One error shape everywhere: `{"code": "<snake_case>", "message": "...", "fields"?: {...}}`.
+
+Domain code raises ApplicationError (or a subclass) with a stable `code`; the one
+DRF `exception_handler` below renders it and every DRF/Django exception in that
+shape; the Django `handler400/403/404/500` views cover paths outside DRF.
+
+Codes rendered for framework errors:
+
+| exception                                   | status | code                     |
+|---------------------------------------------|--------|--------------------------|
+| DRF ValidationError, Django ValidationError | 400    | `invalid` (+ `fields`)   |
+| DRF ParseError (malformed JSON body)        | 400    | `parse_error`            |
+| NotAuthenticated, AuthenticationFailed      | 401    | `not_authenticated`      |
+| PermissionDenied (DRF or Django)            | 403    | `forbidden`              |
+| NotFound, Http404                           | 404    | `not_found`              |
+| MethodNotAllowed                            | 405    | `method_not_allowed`     |
+| NotAcceptable                               | 406    | `not_acceptable`         |
+| UnsupportedMediaType                        | 415    | `unsupported_media_type` |
+| Throttled (+ `Retry-After`)                 | 429    | `rate_limited`           |
+| RequestDataTooBig (body over the limit)     | 413    | `payload_too_large`      |
+| other SuspiciousOperation                   | 400    | `bad_request`            |
+| anything unhandled (logged with traceback)  | 500    | `server_error`           |
+
+Malformed JSON is `parse_error`, not `invalid`: the body could not be read at
+all, so there are no fields to blame; clients treat both as their own 400.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+FieldErrors = dict[str, Any]
+
+
+class ApplicationError(Exception):
+    """A domain error with a stable machine-readable `code` for clients."""
+
+    default_code = "invalid"
+    default_message = "The request is invalid."
+    default_status = 400
+
+    def __init__(
+        self,
+        code: str | None = None,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        fields: FieldErrors | None = None,
+    ) -> None:
+        self.code = code or self.default_code
+        self.message = message or self.default_message
+        self.status = status or self.default_status
+        self.fields = fields
+        super().__init__(self.message)
+
+
+class NotAuthenticated(ApplicationError):
+    default_code = "not_authenticated"
+    default_message = "Authentication credentials were not provided or are invalid."
+    default_status = 401
+
+
+class Forbidden(ApplicationError):
+    default_code = "forbidden"
+    default_message = "You do not have permission to perform this action."
+    default_status = 403
+
+
+class NotFound(ApplicationError):
+    default_code = "not_found"
+    default_message = "Not found."
+    default_status = 404
+
+
+class Conflict(ApplicationError):
+    default_code = "conflict"
+    default_message = "The request conflicts with the current state."
+    default_status = 409
+
+
+def error_body(code: str, message: str, fields: FieldErrors | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    return body
+
+
+def error_response(
+    code: str, message: str, *, status: int, fields: FieldErrors | None = None
+) -> JsonResponse:
+    """The error shape for plain Django views and middleware (outside DRF)."""
+    return JsonResponse(error_body(code, message, fields), status=status)
+
+
+_DRF_CODES: dict[type[drf.APIException], str] = {
+    drf.ParseError: "parse_error",
+    drf.NotAuthenticated: "not_authenticated",
+    drf.AuthenticationFailed: "not_authenticated",
+    drf.PermissionDenied: "forbidden",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "rate_limited",
+}
+
+# DRF turns "not authenticated" into 403 when no authenticator offers a challenge.
+_CODES_BY_STATUS = {401: "not_authenticated", 403: "forbidden", 404: "not_found"}
+
+
+def _plain(detail: Any) -> Any:
+    """DRF's ErrorDetail trees as plain JSON values."""
+    if isinstance(detail, dict):
+        return {str(key): _plain(value) for key, value in detail.items()}
+    if isinstance(detail, (list, tuple)):
+        return [_plain(item) for item in detail]
+    return str(detail)
+
+
+def _first_message(detail: Any, fallback: str) -> str:
+    if isinstance(detail, (list, tuple)) and detail:
+        return _first_message(detail[0], fallback)
+    if isinstance(detail, dict) or not detail:
+        return fallback
+    return str(detail)
+
+
+def _drf_error(exc: drf.APIException) -> tuple[int, dict[str, Any]]:
+    status = exc.status_code
+    if isinstance(exc, drf.ValidationError):
+        if isinstance(exc.detail, dict):
+            return status, error_body("invalid", "Invalid input.", _plain(exc.detail))
+        return status, error_body("invalid", _first_message(exc.detail, "Invalid input."))
+    code = (
+        _CODES_BY_STATUS.get(status)
+        or next((c for t, c in _DRF_CODES.items() if isinstance(exc, t)), None)
+        or str(exc.default_code)
+    )
+    return status, error_body(code, _first_message(exc.detail, str(exc.default_detail)))
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every error as `{code, message, fields?}`."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, ApplicationError):
+        status, body = exc.status, error_body(exc.code, exc.message, exc.fields)
+    elif isinstance(exc, Http404):
+        status, body = 404, error_body("not_found", "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        status, body = 403, error_body("forbidden", Forbidden.default_message)
+    elif isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else None
+        message = "Invalid input." if fields else _first_message(exc.messages, "Invalid input.")
+        status, body = 400, error_body("invalid", message, fields)
+    elif isinstance(exc, RequestDataTooBig):
+        # Raised when DRF first reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+        status, body = 413, error_body("payload_too_large", "The request body is too large.")
+    elif isinstance(exc, SuspiciousOperation):
+        status, body = 400, error_body("bad_request", "Bad request.")
+    elif isinstance(exc, drf.APIException):
+        status, body = _drf_error(exc)
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+    else:
+        view = context.get("view")
+        logger.error("Unhandled error in %s", type(view).__name__ if view else "view", exc_info=exc)
+        status, body = 500, error_body("server_error", "Internal server error.")
+    # Imported here: rest_framework.views loads the authentication classes, whose
+    # module (rentezy_platform.trust) imports this one.
+    from rest_framework.views import set_rollback
+
+    # Like DRF's own handler: an error response must not commit ATOMIC_REQUESTS work.
+    set_rollback()
+    return Response(body, status=status, headers=headers)
+
+
+# Django's handler400/403/404/500 (wired by rentezy_platform.urls), for requests
+# that never reach a DRF view. Django logs the 500 traceback itself.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return error_response("bad_request", "Bad request.", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return error_response("forbidden", Forbidden.default_message, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return error_response("not_found", "Not found.", status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return error_response("server_error", "Internal server error.", status=500)

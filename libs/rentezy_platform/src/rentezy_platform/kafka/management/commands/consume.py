@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
+
+from rentezy_platform.kafka.consumer import ConsumerRunner
+
+# Optional keys of settings.KAFKA_CONSUMER passed through to ConsumerRunner.
+RUNNER_OPTIONS = ("max_retries", "backoff_initial", "backoff_max", "batch_size", "poll_timeout")
+
+
+class Command(BaseCommand):
+    help = (
+        "Consume the Kafka topics of settings.KAFKA_CONSUMER = {'group_id': ..., "
+        "'topics': [...], 'handlers': 'dotted.path.to.HANDLERS'} until SIGTERM/SIGINT."
+    )
+
+    def handle(self, *args, **options):
+        conf = getattr(settings, "KAFKA_CONSUMER", None)
+        if not conf:
+            raise CommandError(
+                f"service {getattr(settings, 'SERVICE_NAME', '?')!r} has no Kafka consumer "
+                "configured (settings.KAFKA_CONSUMER is not set); nothing to run"
+            )
+        missing = [key for key in ("group_id", "topics", "handlers") if not conf.get(key)]
+        if missing:
+            raise CommandError(f"settings.KAFKA_CONSUMER lacks {', '.join(missing)}")
+        handlers = conf["handlers"]
+        if isinstance(handlers, str):
+            try:
+                handlers = import_string(handlers)
+            except ImportError as exc:
+                raise CommandError(f"cannot import KAFKA_CONSUMER handlers: {exc}") from exc
+        runner = ConsumerRunner(
+            conf["group_id"],
+            list(conf["topics"]),
+            handlers,
+            **{key: conf[key] for key in RUNNER_OPTIONS if key in conf},
+        )
+        runner.install_signal_handlers()
+        # Returns after the current message is committed once a signal arrives.
+        runner.run()

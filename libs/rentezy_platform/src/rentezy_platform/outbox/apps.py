@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    name = "rentezy_platform.outbox"
+    label = "outbox"
+    verbose_name = "Transactional outbox"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,156 @@
+"""Common Django settings. A service's `config/settings.py` does
+
+    from rentezy_platform.settings import *  # noqa: F403
+    from rentezy_platform.settings import PLATFORM_APPS, database
+
+    SERVICE_NAME = "booking_service"
+    INSTALLED_APPS = [*PLATFORM_APPS, "bookings"]
+    DATABASES = {"default": database("rentezy_booking")}
+    READINESS_CHECKS = ["database", "kafka"]
+
+and overrides nothing else unless it has a reason. Every value comes from the
+environment (see rentezy_platform.conf); secrets are required in production.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rentezy_platform.conf import env, is_production, load_env, required
+from rentezy_platform.logging import logging_config
+
+load_env()
+
+# Set by each service; names its logs, its OpenAPI title and its Kafka client ids.
+SERVICE_NAME = "rentezy"
+
+SECRET_KEY = required("DJANGO_SECRET_KEY")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Production names its hosts (comma list); loopback is all the native stack needs.
+ALLOWED_HOSTS = (
+    [host.strip() for host in required("DJANGO_ALLOWED_HOSTS").split(",") if host.strip()]
+    if is_production()
+    else env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+)
+
+# Apps every web service carries (the gateway, which has no database, takes only these).
+PLATFORM_WEB_APPS = [
+    "rest_framework",
+    "drf_spectacular",
+]
+# Plus the messaging apps (transactional outbox + `outbox_relay`, idempotent
+# inbox, Kafka's `consume` and `kafka_ensure_topics` commands) and contenttypes.
+# django.contrib.auth is not installed: identity comes from the gateway
+# (rentezy_platform.trust), never from sessions or Django users.
+PLATFORM_APPS = [
+    "django.contrib.contenttypes",
+    *PLATFORM_WEB_APPS,
+    "rentezy_platform.outbox",
+    "rentezy_platform.inbox",
+    "rentezy_platform.kafka",
+]
+INSTALLED_APPS = PLATFORM_APPS
+
+REQUEST_ID_MIDDLEWARE = "rentezy_platform.request_id.RequestIdMiddleware"
+TRUST_MIDDLEWARE = "rentezy_platform.trust.GatewayTrustMiddleware"
+MIDDLEWARE = [
+    REQUEST_ID_MIDDLEWARE,
+    TRUST_MIDDLEWARE,
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+# API paths are exact (`/api/bookings`, no trailing slash): never redirect.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        # Only drf-spectacular's Swagger UI page renders a template.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES: dict[str, dict[str, Any]] = {}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def database(name: str, *, conn_max_age: int | None = None) -> dict[str, Any]:
+    """The DATABASES entry of database `name` on the configured PostgreSQL server.
+
+    ASGI services pass `conn_max_age=0`: Django cannot reuse connections safely
+    across the threads an async server runs sync code in."""
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "HOST": required("POSTGRES_HOST"),
+        "PORT": env.int("POSTGRES_PORT", default=5432),
+        "USER": required("POSTGRES_USER"),
+        "PASSWORD": required("POSTGRES_PASSWORD"),
+        "CONN_MAX_AGE": (
+            env.int("POSTGRES_CONN_MAX_AGE", default=60) if conn_max_age is None else conn_max_age
+        ),
+        # A persistent connection that died (database restart) is replaced, not used.
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "connect_timeout": env.int("POSTGRES_CONNECT_TIMEOUT", default=3),
+            "application_name": name,
+        },
+        "TEST": {"NAME": f"test_{name}"},
+    }
+
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+USE_I18N = False
+LANGUAGE_CODE = "en-us"
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rentezy_platform.trust.GatewayIdentityAuthentication"],
+    # Secure by default: a public endpoint says so with AllowAny.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": "rentezy_platform.trust.anonymous_identity",
+    "UNAUTHENTICATED_TOKEN": None,
+    "DEFAULT_PAGINATION_CLASS": "rentezy_platform.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "rentezy_platform.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "RentEzy API",  # rentezy_platform.urls puts the service name in it
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = logging_config(LOG_LEVEL)
+
+# Deploy checks silenced on purpose:
+# - W003 (no CSRF middleware): no cookie or session ever authenticates a request;
+#   identity is the gateway's signed headers derived from a bearer token.
+# - W004/W008 (HSTS, SSL redirect): TLS ends at the Ingress in front of the
+#   gateway; services speak plain HTTP on the cluster network.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SILENCED_SYSTEM_CHECKS = ["security.W003", "security.W004", "security.W008"]
+
+# Gateway trust (rentezy_platform.trust).
+GATEWAY_SIGNING_KEY = required("GATEWAY_SIGNING_KEY")
+GATEWAY_SIGNATURE_MAX_AGE = 60
+GATEWAY_TRUST_EXEMPT_PATHS = ("/healthz", "/readyz")
+
+# Infrastructure addresses. Loopback defaults match the native dev stack; the
+# readiness probe reports a wrong one in production.
+KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+SEARCH_URL = env.str("SEARCH_URL", default="http://127.0.0.1:9200")
+
+READINESS_CHECKS = ["database", "kafka"]
+READINESS_TIMEOUT = env.float("READINESS_TIMEOUT", default=2.0)

@@ -1,0 +1,50 @@
+"""Lists: ?page=&page_size= (capped at 100) → {count, next, previous, results}."""
+
+from .test_trust import signed
+
+
+def get(client, query):
+    path = f"/api/numbers{query}"
+    return client.get(path, headers=signed(path=path))
+
+
+def test_default_page(client):
+    body = get(client, "").json()
+    assert body["count"] == 250
+    assert body["results"] == list(range(1, 21))
+    assert body["previous"] is None
+    assert body["next"] == "http://testserver/api/numbers?page=2"
+
+
+def test_page_and_page_size(client):
+    body = get(client, "?page=3&page_size=10").json()
+    assert body["results"] == list(range(21, 31))
+    assert body["next"] == "http://testserver/api/numbers?page=4&page_size=10"
+    assert body["previous"] == "http://testserver/api/numbers?page=2&page_size=10"
+
+
+def test_page_size_is_capped_at_100(client):
+    body = get(client, "?page_size=1000").json()
+    assert len(body["results"]) == 100
+
+
+def test_bad_parameters_are_400(client):
+    for query, field in [
+        ("?page=abc", "page"),
+        ("?page=0", "page"),
+        ("?page_size=-5", "page_size"),
+        ("?page=last", "page"),
+    ]:
+        response = get(client, query)
+        assert response.status_code == 400, query
+        assert response.json() == {
+            "code": "invalid",
+            "message": "Invalid input.",
+            "fields": {field: ["A positive integer is required."]},
+        }
+
+
+def test_page_past_the_end_is_404(client):
+    response = get(client, "?page=99")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Invalid page."}

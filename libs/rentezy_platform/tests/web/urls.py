@@ -1,0 +1,110 @@
+"""Views exercising the platform plumbing the way a service's views would."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.urls import path
+from rentezy_platform import errors
+from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.urls import handler400, handler403, handler404, handler500, health_urlpatterns  # noqa: F401
+from rest_framework import serializers
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+logger = logging.getLogger("tests.web.views")
+
+
+class WhoAmI(APIView):
+    """Public: shows what the trust middleware and DRF authentication saw."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        user = request.user
+        identity = request._request.identity
+        logger.info("whoami served")
+        return Response(
+            {
+                "id": user.id,
+                "role": user.role,
+                "email": user.email,
+                "is_authenticated": user.is_authenticated,
+                "same_identity": identity is user or identity == user,
+            }
+        )
+
+    def post(self, request):
+        return Response({"received": request.data})
+
+
+class Private(APIView):
+    """Default permissions: authenticated callers only."""
+
+    def get(self, request):
+        return Response({"id": request.user.id})
+
+
+class BookingInput(serializers.Serializer):
+    slot_id = serializers.UUIDField()
+    guests = serializers.IntegerField(min_value=1, max_value=10)
+
+
+class Failing(APIView):
+    permission_classes = [AllowAny]
+    failures = {
+        "application": lambda: errors.ApplicationError("email_taken", "That e-mail is taken."),
+        "conflict": lambda: errors.Conflict("slot_full", "This slot is full."),
+        "not_found": lambda: errors.NotFound(),
+        "forbidden": lambda: errors.Forbidden(),
+        "not_authenticated": lambda: errors.NotAuthenticated(),
+        "with_fields": lambda: errors.ApplicationError(
+            "invalid", "Bad dates.", fields={"end_date": ["Must be after start_date."]}
+        ),
+        "http404": lambda: Http404("secret detail"),
+        "django_permission": lambda: PermissionDenied("secret detail"),
+        "throttled": lambda: Throttled(wait=2.2),
+        "crash": lambda: RuntimeError("secret database password in a traceback"),
+    }
+
+    def get(self, request, kind):
+        raise self.failures[kind]()
+
+    def post(self, request, kind):
+        BookingInput(data=request.data).is_valid(raise_exception=True)
+        return Response(status=204)
+
+
+class Numbers(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(list(range(1, 251)), request, view=self)
+        return paginator.get_paginated_response(page)
+
+
+def plain_crash(request):
+    raise RuntimeError("plain view crash")
+
+
+def plain_forbidden(request):
+    raise PermissionDenied
+
+
+def plain_ok(request):
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    *health_urlpatterns,
+    path("api/whoami", WhoAmI.as_view()),
+    path("api/private", Private.as_view()),
+    path("api/fail/<str:kind>", Failing.as_view()),
+    path("api/numbers", Numbers.as_view()),
+    path("plain/crash", plain_crash),
+    path("plain/forbidden", plain_forbidden),
+    path("plain/ok", plain_ok),
+]
