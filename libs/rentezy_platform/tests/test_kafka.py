@@ -25,7 +25,7 @@ def test_producer_config_is_idempotent_acks_all_and_bounded(settings):
     client_id = config.pop("client.id")
     assert client_id.startswith("platform_tests-outbox-relay-")
     assert config == {
-        "bootstrap.servers": "127.0.0.1:9092",
+        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
         "reconnect.backoff.ms": 100,
         "reconnect.backoff.max.ms": 1000,
         "logger": client_logger,
@@ -39,11 +39,11 @@ def test_producer_config_is_idempotent_acks_all_and_bounded(settings):
     }
 
 
-def test_consumer_config_commits_manually():
+def test_consumer_config_commits_manually(settings):
     config = consumer_config(group_id="booking_service")
     config.pop("client.id")
     assert config == {
-        "bootstrap.servers": "127.0.0.1:9092",
+        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
         "reconnect.backoff.ms": 100,
         "reconnect.backoff.max.ms": 1000,
         "logger": client_logger,
