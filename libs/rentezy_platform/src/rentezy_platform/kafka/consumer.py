@@ -33,10 +33,7 @@ crash replays at most one batch (which the inbox makes harmless).
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from django.db import (
@@ -58,7 +55,7 @@ from rentezy_platform.events import (
 from rentezy_platform.inbox.services import inbox_process
 from rentezy_platform.kafka.config import consumer_config, delivery_timeout_ms, producer_config
 from rentezy_platform.kafka.topics import dlq_topic, ensure_topics
-from rentezy_platform.kafka.worker import refresh_db_connection
+from rentezy_platform.kafka.worker import StoppableWorker, refresh_db_connection
 from rentezy_platform.request_id import bind_request_id
 
 logger = logging.getLogger(__name__)
@@ -84,7 +81,9 @@ def _error_type(exc: BaseException) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class ConsumerRunner:
+class ConsumerRunner(StoppableWorker):
+    worker_name = "consumer"
+
     def __init__(
         self,
         group_id: str,
@@ -120,7 +119,7 @@ class ConsumerRunner:
         self.poll_timeout = poll_timeout
         self.create_topics = create_topics
         self.using = using
-        self._stop = threading.Event()
+        super().__init__()
         self._consumer: Consumer | None = None
         self._dlq_producer: Producer | None = None
         # Messages whose first (fast-path) attempt failed, by id(message).
@@ -132,22 +131,6 @@ class ConsumerRunner:
         self.dead_lettered = 0
 
     # -- lifecycle ---------------------------------------------------------
-
-    def stop(self) -> None:
-        """Finish the message in progress, commit, close (thread-safe)."""
-        self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def install_signal_handlers(self) -> None:
-        def handle(signum: int, _frame: Any) -> None:
-            logger.info("consumer stopping", extra={"signal": signal.Signals(signum).name})
-            self.stop()
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
 
     def run(self) -> None:
         if self.create_topics:

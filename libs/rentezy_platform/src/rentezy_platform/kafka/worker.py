@@ -1,12 +1,48 @@
-"""Database connection hygiene for the long-running workers (relay, consumer)."""
+"""What the long-running workers (outbox relay, Kafka consumer) share: a
+graceful stop on SIGTERM/SIGINT and database connection hygiene."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 import time
 from weakref import WeakKeyDictionary
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+logger = logging.getLogger(__name__)
+
+
+class StoppableWorker:
+    """A loop that finishes the unit of work in progress, then exits, when asked
+    to stop (by `stop()` from another thread, or by SIGTERM/SIGINT)."""
+
+    # Names the worker in the "stopping" log line.
+    worker_name = "worker"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to exit after the work in progress (thread-safe)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def install_signal_handlers(self) -> None:
+        def handle(signum: int, _frame: object) -> None:
+            logger.info(
+                "%s stopping", self.worker_name, extra={"signal": signal.Signals(signum).name}
+            )
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+
 
 # When each (thread-local) connection wrapper was last looked at.
 _last_refresh: WeakKeyDictionary[BaseDatabaseWrapper, float] = WeakKeyDictionary()

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -55,7 +53,7 @@ from django.db.models.functions import Now
 
 from rentezy_platform.kafka.config import delivery_timeout_ms, producer_config
 from rentezy_platform.kafka.topics import ensure_topics
-from rentezy_platform.kafka.worker import refresh_db_connection
+from rentezy_platform.kafka.worker import StoppableWorker, refresh_db_connection
 from rentezy_platform.outbox.models import OutboxMessage
 from rentezy_platform.outbox.services import NOTIFY_CHANNEL, outbox_prune
 
@@ -104,7 +102,9 @@ class Backoff:
         self._next = self.initial
 
 
-class OutboxRelay:
+class OutboxRelay(StoppableWorker):
+    worker_name = "outbox relay"
+
     def __init__(
         self,
         *,
@@ -136,31 +136,13 @@ class OutboxRelay:
         self._listener: psycopg.Connection | None = None
         self._known_topics: set[str] = set()
         self._ensure_retry_at: dict[str, float] = {}
-        self._stop = threading.Event()
+        super().__init__()
         self._next_prune = time.monotonic()
         # Total counters, for logs and tests.
         self.total_sent = 0
         self.total_failed = 0
 
     # -- lifecycle ---------------------------------------------------------
-
-    def stop(self) -> None:
-        """Ask the loop to exit after the batch in progress (thread-safe)."""
-        self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def install_signal_handlers(self) -> None:
-        """SIGTERM/SIGINT: finish the current batch, then return from run()."""
-
-        def handle(signum: int, _frame: Any) -> None:
-            logger.info("outbox relay stopping", extra={"signal": signal.Signals(signum).name})
-            self.stop()
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
 
     def run(self) -> None:
         logger.info(
