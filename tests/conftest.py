@@ -1,13 +1,377 @@
+"""Shared fixtures of the cross-service suites.
+
+`platform`: the REAL gateway (uvicorn) in front of the REAL services a test
+module asks for, on free loopback ports, against the real infrastructure
+(`scripts/infra/up.sh`). A module names its services with a marker:
+
+    pytestmark = pytest.mark.services("auth")
+
+    def test_something(gw):                     # an httpx client on the gateway
+        ...
+
+    def test_direct(platform):                  # the Platform object itself
+        httpx.get(platform.url("auth") + "/healthz")
+
+Processes live for the whole session and are shared by every module: a
+service starts the first time a module asks for it (migrated first), and the
+gateway is (re)started whenever the set of running services grows, so it
+always routes to all of them (a service nobody asked for answers 503 through
+it). Each process logs to a file under the pytest tmp dir; the tail of every
+log is attached to the report of a failing test, and a process that does not
+come up fails with its whole log. Processes run in their own process group,
+die with the pytest process (PR_SET_PDEATHSIG) and are always stopped at the
+end of the session.
+
+Gateway settings of the fixture: generous per-IP and per-user request budgets
+and per-IP failed-login limit (every test calls from 127.0.0.1, so those would
+make the suite flaky), a rate-limit key prefix of its own per session, and the
+failed-login-per-account rule pinned to the specified 10 per 15 minutes.
+auth_service writes e-mails as files into `platform.mail_dir` (read them with
+`platform.mails()`).
+
+Also here: `gw` (an httpx client on the gateway) and `make_account` (a fresh
+registered, logged-in account); plain helpers are in support.py.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import email
 import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 
 import environ
+import httpx
 import pytest
+from support import PASSWORD, Account, register_account
 
 ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 # The same defaults the native stack runs with; variables already set win.
 environ.Env.read_env(ROOT / "dev.env", overwrite=False)
+
+STARTUP_TIMEOUT_SECONDS = 45.0
+LOG_TAIL_LINES = 80
+
+# Failed logins per account, as API.md specifies (10 within 15 minutes).
+LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_WINDOW_SECONDS = 15 * 60
+GENEROUS = "1000000"
+
+_GUNICORN = [
+    "-m",
+    "gunicorn",
+    "config.wsgi",
+    "--workers",
+    "2",
+    "--worker-class",
+    "gthread",
+    "--threads",
+    "4",
+    "--preload",
+    "--graceful-timeout",
+    "5",
+    "--no-control-socket",
+]
+_UVICORN = ["-m", "uvicorn", "config.asgi:application", "--lifespan", "off", "--no-access-log"]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    directory: str
+    url_variable: str  # what the gateway reads to find it
+    server: str  # "wsgi" (gunicorn) or "asgi" (uvicorn)
+    database: bool = True
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    "auth": ServiceSpec("auth_service", "AUTH_SERVICE_URL", "wsgi"),
+    "property": ServiceSpec("property_service", "PROPERTY_SERVICE_URL", "wsgi"),
+    "booking": ServiceSpec("booking_service", "BOOKING_SERVICE_URL", "wsgi"),
+    "rent": ServiceSpec("rent_service", "RENT_SERVICE_URL", "wsgi"),
+    "chat": ServiceSpec("chat_service", "CHAT_SERVICE_URL", "asgi"),
+    "notification": ServiceSpec("notification_service", "NOTIFICATION_SERVICE_URL", "asgi"),
+    "search": ServiceSpec("search_service", "SEARCH_SERVICE_URL", "wsgi"),
+}
+# Where the gateway sends a service nobody asked for: nothing listens there (503).
+NOT_STARTED_URL = "http://127.0.0.1:9"
+
+# The session's Platform once started (for the failure report hook).
+_SESSION_PLATFORM: list[Platform] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "services(*names): the services the module's `platform` runs behind the gateway"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+try:
+    _LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+except OSError:  # not glibc Linux: no parent-death signal, the teardown still stops them
+    _LIBC = None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: its own process group, and SIGTERM when pytest dies."""
+    os.setsid()
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class _PortTaken(Exception):
+    pass
+
+
+@dataclass
+class Process:
+    name: str
+    url: str
+    log: Path
+    popen: subprocess.Popen
+
+    def stop(self) -> None:
+        """SIGTERM to the process group (the server and its workers), SIGKILL to
+        the group if the server has not exited within 10 s. The group is only
+        signalled while its leader is ours and not yet reaped."""
+        if self.popen.poll() is not None:
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+        except ProcessLookupError:
+            self.popen.wait(10)
+
+
+@dataclass
+class Platform:
+    """The gateway and the services started so far (one per session)."""
+
+    root: Path
+    base_env: dict[str, str]
+    processes: dict[str, Process] = field(default_factory=dict)
+    gateway_process: Process | None = None
+    _generation: int = 0
+
+    def __post_init__(self) -> None:
+        self.logs = self.root / "logs"
+        self.mail_dir = self.root / "mail"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        self.rate_limit_prefix = f"rentezy:gateway:tests:{uuid.uuid4().hex}:"
+
+    # --- what tests use ---------------------------------------------------------
+
+    @property
+    def gateway(self) -> str:
+        assert self.gateway_process is not None, "the gateway is not running"
+        return self.gateway_process.url
+
+    def url(self, service: str) -> str:
+        """The base URL of a running service (to call it directly, not through the gateway)."""
+        return self.processes[service].url
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment the processes run with (signing keys, WEB_APP_ORIGIN...)."""
+        return dict(self.base_env)
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.gateway, timeout=20, trust_env=False, **kwargs)
+
+    def mails(self) -> list[Message]:
+        """Every e-mail auth_service wrote so far (file backend), oldest first."""
+        messages = []
+        for path in sorted(
+            self.mail_dir.glob("*.log"), key=lambda p: (p.stat().st_mtime_ns, p.name)
+        ):
+            for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if chunk.strip():
+                    messages.append(email.message_from_bytes(chunk.lstrip(b"\n")))
+        return messages
+
+    def log_report(self) -> str:
+        parts = []
+        for process in self._all():
+            parts.append(
+                f"===== {process.name} ({process.url}) log {process.log}, last lines ====="
+            )
+            parts.append(_tail(process.log))
+        return "\n".join(parts)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def require(self, names: tuple[str, ...]) -> None:
+        unknown = sorted(set(names) - set(SERVICES))
+        if unknown:
+            raise pytest.UsageError(f"unknown services {unknown}; known: {sorted(SERVICES)}")
+        missing = [name for name in SERVICES if name in names and name not in self.processes]
+        for name in missing:
+            self._start_service(name)
+        if missing or self.gateway_process is None or self.gateway_process.popen.poll() is not None:
+            self._start_gateway()
+        for process in self._all():
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{process.name} has exited:\n{_tail(process.log)}")
+
+    def stop(self) -> None:
+        for process in reversed(self._all()):
+            process.stop()
+        self.processes.clear()
+        self.gateway_process = None
+
+    def _all(self) -> list[Process]:
+        return [*self.processes.values(), *([self.gateway_process] if self.gateway_process else [])]
+
+    def _start_service(self, name: str) -> None:
+        spec = SERVICES[name]
+        cwd = ROOT / spec.directory
+        env = dict(self.base_env)
+        if name == "auth":
+            env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
+            env["EMAIL_FILE_PATH"] = str(self.mail_dir)
+        if spec.database:
+            migrate = subprocess.run(
+                [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            if migrate.returncode != 0:
+                raise RuntimeError(f"{name}: migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
+        if spec.server == "wsgi":
+
+            def command(port: int) -> list[str]:
+                return [PYTHON, *_GUNICORN, "--bind", f"127.0.0.1:{port}"]
+        else:
+
+            def command(port: int) -> list[str]:
+                return [PYTHON, *_UVICORN, "--host", "127.0.0.1", "--port", str(port)]
+
+        self.processes[name] = self._launch(name, command, cwd=cwd, env=env)
+
+    def _start_gateway(self) -> None:
+        if self.gateway_process is not None:
+            self.gateway_process.stop()
+            self.gateway_process = None
+        env = dict(self.base_env)
+        for name, spec in SERVICES.items():
+            env[spec.url_variable] = (
+                self.processes[name].url if name in self.processes else NOT_STARTED_URL
+            )
+        env.update(
+            GATEWAY_RATE_LIMIT_PREFIX=self.rate_limit_prefix,
+            GATEWAY_ANON_BUDGET_PER_MINUTE=GENEROUS,
+            GATEWAY_USER_BUDGET_PER_MINUTE=GENEROUS,
+            GATEWAY_LOGIN_FAILURES_PER_IP=GENEROUS,
+            GATEWAY_LOGIN_FAILURES_PER_ACCOUNT=str(LOGIN_FAILURES_PER_ACCOUNT),
+            GATEWAY_LOGIN_WINDOW_SECONDS=str(LOGIN_WINDOW_SECONDS),
+        )
+
+        def command(port: int) -> list[str]:
+            return [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--lifespan",
+                "on",
+                "--ws",
+                "websockets-sansio",
+                "--no-access-log",
+            ]
+
+        self._generation += 1
+        self.gateway_process = self._launch(
+            f"gateway-{self._generation}", command, cwd=ROOT / "api_gateway", env=env
+        )
+
+    def _launch(
+        self, name: str, command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, str]
+    ) -> Process:
+        """Start `command(port)` on a free port and wait for its /healthz; on a
+        lost race for the port (taken between the probe and the bind), again."""
+        log = self.logs / f"{name}.log"
+        for _ in range(3):
+            port = _free_port()
+            try:
+                return self._launch_on(name, command(port), cwd=cwd, env=env, port=port, log=log)
+            except _PortTaken:
+                with log.open("ab") as out:
+                    out.write(
+                        f"(tests/conftest.py: port {port} was taken meanwhile, retrying)\n".encode()
+                    )
+        raise RuntimeError(f"{name}: no free port after 3 attempts:\n{_tail(log)}")
+
+    def _launch_on(
+        self, name: str, command: list[str], *, cwd: Path, env: dict[str, str], port: int, log: Path
+    ) -> Process:
+        offset = log.stat().st_size if log.exists() else 0
+        with log.open("ab") as out:
+            popen = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+            )
+        process = Process(name=name, url=f"http://127.0.0.1:{port}", log=log, popen=popen)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while True:
+            if popen.poll() is not None:
+                process.stop()
+                text = log.read_bytes()[offset:].decode(errors="replace")
+                if "Address already in use" in text or "address already in use" in text:
+                    raise _PortTaken()
+                raise RuntimeError(f"{name} exited with {popen.returncode} at start-up:\n{text}")
+            try:
+                if (
+                    httpx.get(f"{process.url}/healthz", timeout=1, trust_env=False).status_code
+                    == 200
+                ):
+                    return process
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                process.stop()
+                raise RuntimeError(f"{name}: /healthz never answered 200:\n{log.read_text()}")
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +382,54 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def dev_env() -> dict[str, str]:
     return dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def _platform_session(tmp_path_factory) -> Iterator[Platform]:
+    platform = Platform(root=tmp_path_factory.mktemp("platform"), base_env=dict(os.environ))
+    atexit.register(platform.stop)  # should the session end without its teardown
+    _SESSION_PLATFORM.append(platform)
+    try:
+        yield platform
+    finally:
+        _SESSION_PLATFORM.remove(platform)
+        platform.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(request, _platform_session: Platform) -> Platform:
+    """The gateway in front of the services the module's `services` marker names."""
+    names: list[str] = []
+    for marker in request.node.iter_markers("services"):
+        names.extend(marker.args)
+    _platform_session.require(tuple(names))
+    return _platform_session
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _SESSION_PLATFORM and "platform" in getattr(item, "fixturenames", ()):
+        report.sections.append(("platform logs", _SESSION_PLATFORM[0].log_report()))
+
+
+# --- helpers on top of `platform` (the plain functions live in support.py) ------------------
+
+
+@pytest.fixture
+def gw(platform: Platform) -> Iterator[httpx.Client]:
+    """An HTTP client on the gateway."""
+    with platform.client() as client:
+        yield client
+
+
+@pytest.fixture
+def make_account(gw: httpx.Client) -> Callable[..., Account]:
+    """`make_account(role="tenant", login=True)`: a fresh account (unique e-mail),
+    registered through the gateway and, by default, logged in."""
+
+    def make(role: str = "tenant", *, login: bool = True, password: str = PASSWORD) -> Account:
+        return register_account(gw, role=role, login=login, password=password)
+
+    return make

@@ -8,8 +8,9 @@ import urllib.request
 from urllib.parse import urlparse
 
 import psycopg
-import redis
 from confluent_kafka.admin import AdminClient
+
+import redis
 
 
 def test_postgres_answers_with_every_service_database():

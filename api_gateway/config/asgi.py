@@ -1,6 +1,9 @@
 """ASGI entry point of api_gateway:
 
-    uvicorn config.asgi:application --workers N --ws websockets-sansio --lifespan on
+    uvicorn config.asgi:application --workers N --lifespan on --ws websockets-sansio
+        --http httptools --loop uvloop --no-access-log --no-proxy-headers
+
+(the flags of the Procfile and bench/gateway_bench.py: GATEWAY_UVICORN_ARGS).
 
 The gateway's own ASGI layer (gateway.app) proxies HTTP and WebSocket traffic
 and hands only its own pages (/healthz, /readyz, /api/schema/, /api/docs/) to

@@ -91,8 +91,7 @@ SPECTACULAR_SETTINGS = {
 # cost (gateway.logs.AccessFormatter). Its level follows the root's.
 LOGGING["formatters"]["access"] = {"()": "gateway.logs.AccessFormatter"}  # noqa: F405
 LOGGING["handlers"]["access"] = {  # noqa: F405
-    "class": "logging.StreamHandler",
-    "stream": "ext://sys.stdout",
+    **LOGGING["handlers"]["json"],  # noqa: F405  (stdout, the context filter)
     "formatter": "access",
 }
 LOGGING["loggers"]["gateway.access"] = {"handlers": ["access"], "propagate": False}  # noqa: F405

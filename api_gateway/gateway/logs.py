@@ -19,9 +19,6 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from rentezy_platform.logging import _service_name
-from rentezy_platform.request_id import current_request_id
-
 _TOKEN_PARAM = re.compile(r"((?:^|[?&])token=)[^&\s\"']*", re.IGNORECASE)
 SERVER_LOGGERS = ("uvicorn.error", "uvicorn.access", "daphne.server", "daphne.http_protocol", "daphne.ws_protocol")
 
@@ -65,25 +62,19 @@ _MISSING = object()
 
 
 class AccessFormatter(logging.Formatter):
-    """One JSON object per line: level, logger, message, service, request_id,
-    the access fields, then time: the keys and values the platform's JSON
-    formatter (with its ContextFilter) gives the same record."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._service: str | None = None
+    """One JSON object per line: level, logger, message, service, request_id
+    (stamped by rentezy_platform.logging.ContextFilter, on the handler as on
+    the platform's), the access fields, then time: the keys and values the
+    platform's JSON formatter gives the same record."""
 
     def format(self, record: logging.LogRecord) -> str:
         attrs = record.__dict__
-        if self._service is None:
-            # Known once settings are: the same name ContextFilter stamps.
-            self._service = _service_name()
         data = {
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "service": self._service,
-            "request_id": attrs.get("request_id") or current_request_id(),
+            "service": attrs.get("service"),
+            "request_id": attrs.get("request_id"),
         }
         for name in ACCESS_FIELDS:
             value = attrs.get(name, _MISSING)

@@ -197,11 +197,22 @@ async def _request_body(ex: Exchange, limit: int) -> tuple[bytes | object | None
     return None, None
 
 
+class LoginBodyUnreadable(ValueError):
+    """The login body is not UTF-8 JSON, so the gateway cannot tell which account
+    it counts a failed attempt against."""
+
+
 def _login_email(body: bytes) -> str | None:
+    """The lowercased e-mail of a login body (None when it has none).
+
+    The body must be UTF-8 JSON: the gateway forwards it as `application/json`
+    without a charset, so auth_service reads exactly the e-mail counted here
+    (a body declared as another charset could otherwise name the account
+    differently to the two, and dodge the per-account failed-login limit)."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LoginBodyUnreadable(str(exc)) from exc
     email = data.get("email") if isinstance(data, dict) else None
     if not isinstance(email, str) or not email.strip():
         return None
@@ -265,11 +276,20 @@ async def handle_proxy(ex: Exchange) -> None:
         ex.user_id = identity.user_id
 
     reservation: LoginReservation | None = None
+    # Set when the gateway vouches for the body's encoding (the login body).
+    content_type: str | None = None
     try:
         if method == "POST" and path == routes.LOGIN_PATH:
             body = await _read_body(ex.receive, MAX_LOGIN_BODY_BYTES)
             content, length = body, len(body)
-            outcome = await rt.limiter.reserve_login(email=_login_email(body), client_ip=ex.client_ip)
+            try:
+                email = _login_email(body)
+            except LoginBodyUnreadable as exc:
+                # Worded as the services' own JSON parser words it.
+                await ex.error(400, "parse_error", f"JSON parse error - {exc}")
+                return
+            content_type = "application/json"
+            outcome = await rt.limiter.reserve_login(email=email, client_ip=ex.client_ip)
             if isinstance(outcome, Limited):
                 await ex.rate_limited(outcome)
                 return
@@ -291,7 +311,7 @@ async def handle_proxy(ex: Exchange) -> None:
 
     status = 0
     try:
-        status = await _forward(ex, route, identity, content, length)
+        status = await _forward(ex, route, identity, content, length, content_type)
     finally:
         if reservation is not None:
             await rt.limiter.settle_login(reservation, status=status)
@@ -323,14 +343,25 @@ def _timeout(route_timeout: float, connect_timeout: float) -> aiohttp.ClientTime
 
 
 async def _forward(
-    ex: Exchange, route: routes.Route, identity: TokenIdentity | None, content, length
+    ex: Exchange,
+    route: routes.Route,
+    identity: TokenIdentity | None,
+    content,
+    length,
+    content_type: str | None = None,
 ) -> int:
     rt = ex.runtime
     scope = ex.scope
     method = scope["method"]
     target = routes.forwarded_path(scope["path"], scope["query_string"])
 
-    headers = [(_text(name), _text(value)) for name, value in clean_request_headers(scope["headers"])]
+    headers = [
+        (_text(name), _text(value))
+        for name, value in clean_request_headers(scope["headers"])
+        if content_type is None or name != b"content-type"
+    ]
+    if content_type is not None:
+        headers.append(("Content-Type", content_type))
     signed = gateway_headers(
         key=rt.config.signing_key,
         method=method,

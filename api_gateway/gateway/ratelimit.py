@@ -1,7 +1,6 @@
 """Rate limits in Redis, shared by every gateway replica.
 
-- Request budgets (fixed one-minute windows, one script call per request, on
-  a pipelined connection of its own: gateway.redis_pipe):
+- Request budgets (fixed one-minute windows, one script call per request):
   GATEWAY_USER_BUDGET_PER_MINUTE per authenticated user,
   GATEWAY_ANON_BUDGET_PER_MINUTE per client IP for everything else.
 - Failed logins (sliding window log, a sorted set per key):
@@ -30,9 +29,7 @@ import uuid
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, RedisError
-
-from gateway import redis_pipe
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +42,6 @@ if ttl < 0 then
 end
 return {count, ttl}
 """
-_BUDGET_SHA = hashlib.sha1(_BUDGET_SCRIPT.encode()).hexdigest()
 
 # KEYS: the sliding-window keys; ARGV: now_ms, window_ms, member, limit per key.
 # Returns 0 (reserved: `member` added to every key) or the milliseconds until
@@ -101,17 +97,9 @@ class RateLimiter:
         login_window: int,
         login_per_account: int,
         login_per_ip: int,
-        pipelined: bool = True,
     ) -> None:
         self.redis = aioredis.Redis.from_url(
             redis_url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30
-        )
-        # The per-request budget call: pipelined where the URL allows (plain
-        # TCP or a Unix socket), else through redis-py like the rest.
-        self._pipe = (
-            redis_pipe.PipelinedRedis(redis_url, timeout=0.5, connect_timeout=0.5)
-            if pipelined and redis_pipe.supports(redis_url)
-            else None
         )
         self.prefix = prefix
         self.user_budget = user_budget
@@ -125,8 +113,6 @@ class RateLimiter:
         self._last_outage_log = 0.0
 
     async def aclose(self) -> None:
-        if self._pipe is not None:
-            await self._pipe.aclose()
         await self.redis.aclose()
 
     def _available(self) -> bool:
@@ -148,23 +134,13 @@ class RateLimiter:
         else:
             key, limit = f"{self.prefix}budget:ip:{client_ip}", self.anon_budget
         try:
-            if self._pipe is not None:
-                count, ttl = await self._spend(key)
-            else:
-                count, ttl = await self._budget(keys=[key], args=[60_000])
+            count, ttl = await self._budget(keys=[key], args=[60_000])
         except (RedisError, OSError, ValueError, TypeError) as exc:
             self._outage(exc)
             return None
         if int(count) > limit:
             return Limited(retry_after=_seconds(int(ttl)))
         return None
-
-    async def _spend(self, key: str) -> list[int]:
-        try:
-            return await self._pipe.call(redis_pipe.pack("EVALSHA", _BUDGET_SHA, 1, key, 60_000))
-        except NoScriptError:
-            # First use on this server (or after SCRIPT FLUSH): EVAL caches it.
-            return await self._pipe.call(redis_pipe.pack("EVAL", _BUDGET_SCRIPT, 1, key, 60_000))
 
     def _account_key(self, email: str) -> str:
         digest = hashlib.sha256(email.encode()).hexdigest()

@@ -6,14 +6,12 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import logging.config
 
 import pytest
 from django.conf import settings
+from gateway.logs import AccessFormatter
 from rentezy_platform.logging import ContextFilter
 from rentezy_platform.request_id import bind_request_id
-
-from gateway.logs import AccessFormatter
 
 
 def _platform_formatter() -> logging.Formatter:
@@ -66,8 +64,11 @@ def test_access_lines_match_the_platform_formatter(extra):
     assert lean.format(copy.copy(record)) == platform.format(copy.copy(record))
 
 
-def test_the_request_id_of_the_context_fills_in():
+def test_the_access_handler_stamps_the_service_and_the_request_id_of_the_context():
+    handler = logging.getLogger("gateway.access").handlers[0]
+    assert isinstance(handler.formatter, AccessFormatter)
     record = _record({"method": "GET", "path": "/healthz", "status": 200})
     with bind_request_id("bound-id"):
-        line = json.loads(AccessFormatter().format(record))
+        assert handler.filter(record)
+    line = json.loads(handler.format(record))
     assert (line["request_id"], line["service"], line["logger"]) == ("bound-id", "api_gateway", "gateway.access")

@@ -1,0 +1,73 @@
+"""Plain helpers of the cross-service suites (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+# A strong password every test account may use (auth_service refuses weak ones).
+PASSWORD = "correct horse battery staple 42"
+
+
+# Hex digits spelled as letters: an address without digits is never "too similar"
+# (Django's UserAttributeSimilarityValidator) to a test's numeric password.
+_LETTERS_ONLY = str.maketrans("0123456789", "ghijklmnop")
+
+
+def unique_email(label: str = "user") -> str:
+    """A fresh address per call: tests never share an account (nor its failed-login counter)."""
+    return f"{label}-{uuid.uuid4().hex[:20].translate(_LETTERS_ONLY)}@example.com"
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    password: str
+    full_name: str
+    role: str
+    access: str = ""
+    refresh: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+def register_account(
+    gw: httpx.Client, *, role: str = "tenant", login: bool = True, password: str = PASSWORD
+) -> Account:
+    address = unique_email(role)
+    full_name = f"Test {role.title()}"
+    registered = gw.post(
+        "/api/auth/register",
+        json={"email": address, "password": password, "full_name": full_name, "role": role},
+    )
+    assert registered.status_code == 201, registered.text
+    account = Account(
+        id=registered.json()["id"], email=address, password=password, full_name=full_name, role=role
+    )
+    if login:
+        response = gw.post("/api/auth/login", json={"email": address, "password": password})
+        assert response.status_code == 200, response.text
+        account.access, account.refresh = response.json()["access"], response.json()["refresh"]
+    return account
+
+
+def wait_for_status(call: Callable[[], httpx.Response], status: int, *, within: float) -> float:
+    """Poll `call` until it answers `status`; returns the seconds that took, and
+    fails as soon as `within` seconds have passed without it."""
+    started = time.monotonic()
+    while True:
+        response = call()
+        elapsed = time.monotonic() - started
+        if response.status_code == status:
+            return elapsed
+        assert elapsed < within, (
+            f"still {response.status_code} after {elapsed:.2f}s: {response.text}"
+        )
+        time.sleep(0.02)
