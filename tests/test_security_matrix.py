@@ -428,24 +428,29 @@ def test_parallel_failed_logins_cannot_slip_past_the_limit(platform, make_accoun
     assert statuses == [401] * 10 + [429] * 10
 
 
+def _twelve_wrong_logins_declared_latin1(gw, email: str, *, encoding: str) -> list[tuple]:
+    """Twelve wrong passwords (with a non-ASCII character) for one account, each
+    body encoded as `encoding` but declared as latin-1."""
+    statuses = []
+    for n in range(12):
+        body = json.dumps(
+            {"email": email, "password": f"wrong guess \u00e9 {n}"}, ensure_ascii=False
+        )
+        response = gw.post(
+            "/api/auth/login",
+            content=body.encode(encoding),
+            headers={"Content-Type": "application/json; charset=latin-1"},
+        )
+        statuses.append((response.status_code, response.json()["code"]))
+    return statuses
+
+
 def test_a_login_body_that_is_not_utf8_is_refused_before_any_password_check(gw, make_account):
     # auth_service would decode a body with the charset its Content-Type names;
     # the gateway counts failures per e-mail read as UTF-8, so it refuses any
     # other encoding instead of letting the two read different accounts.
     account = make_account(login=False)
-
-    statuses = []
-    for n in range(12):
-        body = json.dumps(
-            {"email": account.email, "password": f"wrong guess \u00e9 {n}"}, ensure_ascii=False
-        )
-        response = gw.post(
-            "/api/auth/login",
-            content=body.encode("latin-1"),
-            headers={"Content-Type": "application/json; charset=latin-1"},
-        )
-        statuses.append((response.status_code, response.json()["code"]))
-
+    statuses = _twelve_wrong_logins_declared_latin1(gw, account.email, encoding="latin-1")
     assert statuses == [(400, "parse_error")] * 12
 
 
@@ -453,19 +458,7 @@ def test_the_failed_login_limit_holds_whatever_charset_the_body_declares(gw, mak
     # A UTF-8 body declared as latin-1 is forwarded as plain application/json,
     # so the service checks exactly the account the gateway counted.
     account = make_account(login=False)
-
-    statuses = []
-    for n in range(12):
-        body = json.dumps(
-            {"email": account.email, "password": f"wrong guess \u00e9 {n}"}, ensure_ascii=False
-        )
-        response = gw.post(
-            "/api/auth/login",
-            content=body.encode("utf-8"),
-            headers={"Content-Type": "application/json; charset=latin-1"},
-        )
-        statuses.append((response.status_code, response.json()["code"]))
-
+    statuses = _twelve_wrong_logins_declared_latin1(gw, account.email, encoding="utf-8")
     assert statuses == [(401, "invalid_credentials")] * 10 + [(429, "rate_limited")] * 2
 
 
