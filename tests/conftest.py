@@ -83,7 +83,7 @@ _GUNICORN = [
     "5",
     "--no-control-socket",
 ]
-_UVICORN = ["-m", "uvicorn", "config.asgi:application", "--lifespan", "off", "--no-access-log"]
+_UVICORN = ["-m", "uvicorn", "--lifespan", "off", "--no-access-log"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ class ServiceSpec:
     url_variable: str  # what the gateway reads to find it
     server: str  # "wsgi" (gunicorn) or "asgi" (uvicorn)
     database: bool = True
+    asgi_app: str = "config.asgi:application"
 
 
 SERVICES: dict[str, ServiceSpec] = {
@@ -102,6 +103,16 @@ SERVICES: dict[str, ServiceSpec] = {
     "chat": ServiceSpec("chat_service", "CHAT_SERVICE_URL", "asgi"),
     "notification": ServiceSpec("notification_service", "NOTIFICATION_SERVICE_URL", "asgi"),
     "search": ServiceSpec("search_service", "SEARCH_SERVICE_URL", "wsgi"),
+    # A real Channels app standing where chat_service's sockets will be: its
+    # consumer verifies the gateway signature and reports the identity it saw
+    # (api_gateway/tests/upstream_app.py). Not asked for together with "chat".
+    "ws_echo": ServiceSpec(
+        "api_gateway",
+        "CHAT_SERVICE_URL",
+        "asgi",
+        database=False,
+        asgi_app="tests.upstream_app:application",
+    ),
 }
 # Where the gateway sends a service nobody asked for: nothing listens there (503).
 NOT_STARTED_URL = "http://127.0.0.1:9"
@@ -276,7 +287,15 @@ class Platform:
         else:
 
             def command(port: int) -> list[str]:
-                return [PYTHON, *_UVICORN, "--host", "127.0.0.1", "--port", str(port)]
+                return [
+                    PYTHON,
+                    *_UVICORN,
+                    spec.asgi_app,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ]
 
         self.processes[name] = self._launch(name, command, cwd=cwd, env=env)
 
@@ -285,10 +304,11 @@ class Platform:
             self.gateway_process.stop()
             self.gateway_process = None
         env = dict(self.base_env)
+        for spec in SERVICES.values():
+            env[spec.url_variable] = NOT_STARTED_URL
         for name, spec in SERVICES.items():
-            env[spec.url_variable] = (
-                self.processes[name].url if name in self.processes else NOT_STARTED_URL
-            )
+            if name in self.processes:
+                env[spec.url_variable] = self.processes[name].url
         env.update(
             GATEWAY_RATE_LIMIT_PREFIX=self.rate_limit_prefix,
             GATEWAY_ANON_BUDGET_PER_MINUTE=GENEROUS,
