@@ -381,3 +381,26 @@ status_line() {
 
 load_env
 init_dirs
+
+# parse_components ARGS...: the components named on a command line (`all`, or
+# none, means every one) into the global array `components`, in start order;
+# -h/--help prints the calling script's header comment.
+parse_components() {
+    components=()
+    local arg
+    for arg in "$@"; do
+        case $arg in
+        -h | --help)
+            awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+            exit 0
+            ;;
+        all) components+=("${INFRA_COMPONENTS[@]}") ;;
+        *)
+            [[ " ${INFRA_COMPONENTS[*]} " == *" $arg "* ]] ||
+                die "unknown component '$arg' (known: ${INFRA_COMPONENTS[*]})"
+            components+=("$arg")
+            ;;
+        esac
+    done
+    ((${#components[@]})) || components=("${INFRA_COMPONENTS[@]}")
+}

@@ -11,22 +11,7 @@ COMPONENT=down
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-components=()
-for arg in "$@"; do
-    case $arg in
-    -h | --help)
-        awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
-        exit 0
-        ;;
-    all) components+=("${INFRA_COMPONENTS[@]}") ;;
-    *)
-        [[ " ${INFRA_COMPONENTS[*]} " == *" $arg "* ]] ||
-            die "unknown component '$arg' (known: ${INFRA_COMPONENTS[*]})"
-        components+=("$arg")
-        ;;
-    esac
-done
-((${#components[@]})) || components=("${INFRA_COMPONENTS[@]}")
+parse_components "$@"
 
 t0=$(now_us)
 rc=0

@@ -16,26 +16,7 @@ COMPONENT=up
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() {
-    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
-}
-
-components=()
-for arg in "$@"; do
-    case $arg in
-    -h | --help)
-        usage
-        exit 0
-        ;;
-    all) components+=("${INFRA_COMPONENTS[@]}") ;;
-    *)
-        [[ " ${INFRA_COMPONENTS[*]} " == *" $arg "* ]] ||
-            die "unknown component '$arg' (known: ${INFRA_COMPONENTS[*]})"
-        components+=("$arg")
-        ;;
-    esac
-done
-((${#components[@]})) || components=("${INFRA_COMPONENTS[@]}")
+parse_components "$@"
 
 t0=$(now_us)
 # stripe-mock's install is a CPU-bound Go build that shares nothing with the
