@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 UV_VERSION=0.13.8
 step() { printf '==> %s\n' "$*"; }
 
-if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | awk '{print $2}')" != "$UV_VERSION" ]; then
+# uv is run as `python3 -m uv`: right after a pip install its console script
+# may not be on PATH yet (pyenv shims need a rehash), the module always is.
+uv_version() { python3 -m uv --version 2>/dev/null | awk '{print $2}'; }
+if [ "$(uv_version)" != "$UV_VERSION" ]; then
   step "installing uv $UV_VERSION"
-  python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
-  hash -r
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "uv==$UV_VERSION"
 fi
 
 step "syncing the Python workspace (uv.lock)"
-uv sync --frozen --all-packages --quiet
+python3 -m uv sync --frozen --all-packages --quiet
