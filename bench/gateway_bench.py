@@ -52,6 +52,7 @@ import os
 import platform
 import re
 import resource
+import runpy
 import shutil
 import signal
 import socket
@@ -70,23 +71,11 @@ RESULTS = REPO_ROOT / "bench" / "results" / "gateway.json"
 PYTHON = sys.executable
 SIGNING_KEY = "bench-gateway-signing-key-" + "x" * 32
 
-# The gateway's uvicorn flags, as in the Procfile's `gateway:` line (keep the
-# two the same): httptools and uvloop named so a missing extra fails loudly
-# instead of falling back to h11/asyncio (~1.6x the CPU per request); no
-# uvicorn access log (the gateway writes its own); no proxy headers (the
-# gateway decides whom to believe itself: GATEWAY_TRUSTED_PROXY_HOPS).
-GATEWAY_UVICORN_ARGS = [
-    "--lifespan",
-    "on",
-    "--ws",
-    "websockets-sansio",
-    "--http",
-    "httptools",
-    "--loop",
-    "uvloop",
-    "--no-access-log",
-    "--no-proxy-headers",
-]
+# The gateway's uvicorn flags, as the Procfile serves it: defined once in
+# api_gateway/config/server.py (loaded by path: every service's package is
+# called `config`).
+GATEWAY_UVICORN_ARGS = runpy.run_path(str(GATEWAY_DIR / "config" / "server.py"))["UVICORN_ARGS"]
+
 
 GOAL_GATEWAY_VS_DIRECT = 0.5
 GOAL_AUTH_VS_ANON = 0.9
@@ -430,7 +419,9 @@ def main() -> None:
         }
         for name, server, folder in contenders:
             gateways[name] = start_gateway(server, args.workers, gateway_env, folder)
-            print(f"==> {name} ({server} x{args.workers}, {folder}): {gateways[name][0]}", flush=True)
+            print(
+                f"==> {name} ({server} x{args.workers}, {folder}): {gateways[name][0]}", flush=True
+            )
         upstream_pids = [p.pid for p in upstream]
 
         def measure(url: str, headers, pids: list[int], connections: int) -> dict:
@@ -486,7 +477,13 @@ def main() -> None:
         for server, (url, processes) in gateways.items():
             phases += [
                 (f"direct_c1.{server}", direct_url, lambda: direct_headers(anon_path), [], 1),
-                (f"{server}.anonymous_c1", f"{url}{anon_path}", dict, [p.pid for p in processes], 1),
+                (
+                    f"{server}.anonymous_c1",
+                    f"{url}{anon_path}",
+                    dict,
+                    [p.pid for p in processes],
+                    1,
+                ),
             ]
 
         rounds: list[dict] = []
@@ -616,7 +613,9 @@ def main() -> None:
         [direct["wrk_busy"]]
         + [d["wrk_busy"] for data in results["servers"].values() for d in data.values()]
     )
-    print(f"wrk: at most {busiest:.0%} of its thread busy in any phase (not the bottleneck below ~90%)")
+    print(
+        f"wrk: at most {busiest:.0%} of its thread busy in any phase (not the bottleneck below ~90%)"
+    )
     print(f"winner (least gateway CPU per request): {winner}")
     for name, goal in results["goals"].items():
         print(

@@ -39,6 +39,7 @@ import atexit
 import ctypes
 import email
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -56,6 +57,11 @@ from support import PASSWORD, Account, register_account
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# How the Procfile serves the gateway (loaded by path: every service's
+# package is called `config`).
+_GATEWAY_SERVER = runpy.run_path(str(ROOT / "api_gateway" / "config" / "server.py"))
+GATEWAY_APP: str = _GATEWAY_SERVER["APP"]
+GATEWAY_UVICORN_ARGS: list[str] = _GATEWAY_SERVER["UVICORN_ARGS"]
 
 # The same defaults the native stack runs with; variables already set win.
 environ.Env.read_env(ROOT / "dev.env", overwrite=False)
@@ -319,20 +325,17 @@ class Platform:
         )
 
         def command(port: int) -> list[str]:
+            # Served exactly as the Procfile serves it.
             return [
                 PYTHON,
                 "-m",
                 "uvicorn",
-                "config.asgi:application",
+                GATEWAY_APP,
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--lifespan",
-                "on",
-                "--ws",
-                "websockets-sansio",
-                "--no-access-log",
+                *GATEWAY_UVICORN_ARGS,
             ]
 
         self._generation += 1

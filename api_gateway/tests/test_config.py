@@ -90,3 +90,19 @@ def test_production_settings_pass_the_deploy_checks():
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_procfile_serves_the_gateway_with_the_flags_of_config_server():
+    import shlex
+    from pathlib import Path
+
+    from config.server import APP, UVICORN_ARGS
+
+    procfile = Path(__file__).resolve().parents[2] / "Procfile"
+    line = next(row for row in procfile.read_text().splitlines() if row.startswith("gateway:"))
+    command = shlex.split(line.split("exec ", 1)[1])
+    assert command[:2] == ["../.venv/bin/uvicorn", APP]
+    flags = command[2:]
+    host_port = ["--host", "127.0.0.1", "--port", "$API_GATEWAY_PORT"]
+    assert flags[:4] == host_port
+    assert flags[4:] == UVICORN_ARGS
