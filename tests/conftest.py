@@ -120,6 +120,14 @@ SERVICES: dict[str, ServiceSpec] = {
         asgi_app="tests.upstream_app:application",
     ),
 }
+# Background workers started with a service (from its folder, `manage.py ...`),
+# as the Procfile runs them: the outbox relay of a producer, the consumer of a
+# consuming service. They run under the session's own Kafka topic prefix.
+WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "property": (("outbox_relay",),),
+    "search": (("consume",),),
+}
+
 # Where the gateway sends a service nobody asked for: nothing listens there (503).
 NOT_STARTED_URL = "http://127.0.0.1:9"
 
@@ -196,6 +204,7 @@ class Platform:
     base_env: dict[str, str]
     processes: dict[str, Process] = field(default_factory=dict)
     gateway_process: Process | None = None
+    workers: dict[str, Process] = field(default_factory=dict)
     _generation: int = 0
 
     def __post_init__(self) -> None:
@@ -204,6 +213,17 @@ class Platform:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.mail_dir.mkdir(parents=True, exist_ok=True)
         self.rate_limit_prefix = f"rentezy:gateway:tests:{uuid.uuid4().hex}:"
+        # Kafka topics and the search index of this session only: a dev stack
+        # or another run on the same infrastructure never sees its events.
+        run = uuid.uuid4().hex[:10]
+        self.topic_prefix = f"test-{run}."
+        self.search_alias = f"test-{run}-properties"
+        self.media_root = self.root / "media"
+        self.base_env.update(
+            KAFKA_TOPIC_PREFIX=self.topic_prefix,
+            SEARCH_INDEX_ALIAS=self.search_alias,
+            MEDIA_ROOT=str(self.media_root),
+        )
 
     # --- what tests use ---------------------------------------------------------
 
@@ -263,10 +283,38 @@ class Platform:
         for process in reversed(self._all()):
             process.stop()
         self.processes.clear()
+        self.workers.clear()
         self.gateway_process = None
 
+    def remove_session_data(self) -> None:
+        """Delete the session's Kafka topics and search indices (best effort)."""
+        try:
+            from confluent_kafka.admin import AdminClient
+
+            admin = AdminClient({"bootstrap.servers": self.base_env["KAFKA_BOOTSTRAP_SERVERS"]})
+            topics = [
+                name
+                for name in admin.list_topics(timeout=10).topics
+                if name.startswith(self.topic_prefix)
+            ]
+            if topics:
+                for future in admin.delete_topics(topics, operation_timeout=30).values():
+                    future.result()
+        except Exception as exc:  # noqa: BLE001 - cleanup must not fail the session
+            print(f"tests/conftest.py: could not delete the session's topics: {exc}")
+        try:
+            httpx.delete(
+                f"{self.base_env['SEARCH_URL']}/{self.search_alias}*", timeout=30, trust_env=False
+            )
+        except httpx.HTTPError as exc:
+            print(f"tests/conftest.py: could not delete the session's indices: {exc}")
+
     def _all(self) -> list[Process]:
-        return [*self.processes.values(), *([self.gateway_process] if self.gateway_process else [])]
+        return [
+            *self.processes.values(),
+            *self.workers.values(),
+            *([self.gateway_process] if self.gateway_process else []),
+        ]
 
     def _start_service(self, name: str) -> None:
         spec = SERVICES[name]
@@ -304,6 +352,24 @@ class Platform:
                 ]
 
         self.processes[name] = self._launch(name, command, cwd=cwd, env=env)
+        for args in WORKERS.get(name, ()):
+            self._start_worker(f"{name}-{args[0]}", [PYTHON, "manage.py", *args], cwd=cwd, env=env)
+
+    def _start_worker(
+        self, name: str, command: list[str], *, cwd: Path, env: dict[str, str]
+    ) -> None:
+        log = self.logs / f"{name}.log"
+        with log.open("ab") as out:
+            popen = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+            )
+        self.workers[name] = Process(name=name, url="(worker)", log=log, popen=popen)
 
     def _start_gateway(self) -> None:
         if self.gateway_process is not None:
@@ -417,6 +483,7 @@ def _platform_session(tmp_path_factory) -> Iterator[Platform]:
     finally:
         _SESSION_PLATFORM.remove(platform)
         platform.stop()
+        platform.remove_session_data()
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,7 @@ KAFKA_CONSUMER = (
     else None
 )
 KAFKA_BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+KAFKA_TOPIC_PREFIX = os.environ.get("KAFKA_TOPIC_PREFIX", "")
 # Short enough that the broker-outage test sees failures quickly.
 KAFKA_DELIVERY_TIMEOUT_MS = 5000
 OUTBOX_RELAY_BACKOFF_INITIAL = 0.1

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from django.db import connection
-from rentezy_platform.events import CloudEvent, UnknownEventType
+from rentezy_platform.events import CloudEvent, UnknownEventType, topic_for
 from rentezy_platform.inbox.models import InboxMessage
 from rentezy_platform.kafka.config import bootstrap_servers, producer_config
 from rentezy_platform.kafka.consumer import ConsumerRunner
@@ -263,3 +263,41 @@ def test_consume_command_runs_the_configured_consumer_until_sigterm(event_type, 
     assert dict(EffectCounter.objects.values_list("event_id", "count")) == {e.id: 1 for e in events}
     [partition] = {m.partition for m in KafkaTestConsumer(topic).read(count=3)}
     assert committed_offset(group, topic, partition) == 3
+
+
+def test_consume_command_group_id_option_and_topic_prefix(event_type, settings):
+    """`--group-id` replaces the configured group; KAFKA_TOPIC_PREFIX puts the
+    configured (catalog) topic names under the prefix."""
+    prefix = f"run-{uuid.uuid4().hex[:8]}."
+    logical = topic_for(event_type)
+    physical = prefix + logical
+    events = [widget_event(event_type, seq=i) for i in range(2)]
+    produce(physical, [e.to_json() for e in events])
+    group = f"test-{uuid.uuid4().hex}"
+    process = run_manage(
+        "consume",
+        "--group-id",
+        group,
+        env={
+            "KAFKA_TOPIC_PREFIX": prefix,
+            "PLATFORM_TESTS_CONTRACTS_DIR": str(settings.EVENT_CONTRACTS_DIR),
+            "PLATFORM_TESTS_KAFKA_CONSUMER": json.dumps(
+                {
+                    "group_id": "configured-group-not-used",
+                    "topics": [logical],
+                    "handlers": "tests.widgets.handlers.HANDLERS",
+                }
+            ),
+        },
+    )
+    try:
+        wait_until(lambda: EffectCounter.objects.count() == 2, timeout=60, message="2 effects")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output.decode()
+    [partition] = {m.partition for m in KafkaTestConsumer(physical).read(count=2)}
+    assert committed_offset(group, physical, partition) == 2
+    assert committed_offset("configured-group-not-used", physical, partition) < 0  # none

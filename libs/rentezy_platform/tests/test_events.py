@@ -15,6 +15,7 @@ from rentezy_platform.events import (
     contracts_dir,
     event_types,
     parse_event,
+    physical_topic,
     topic_for,
     validate_data,
     validate_event,
@@ -144,6 +145,16 @@ def test_registry_lists_schema_files_as_types():
 def test_topic_for_is_the_first_two_dot_parts():
     assert topic_for("rentezy.test.widget_changed.v1") == "rentezy.test"
     assert topic_for("rentezy.test.widget_archived.v1") == "rentezy.test"
+
+
+def test_topic_prefix_is_prepended_once(settings):
+    settings.KAFKA_TOPIC_PREFIX = "run42."
+    assert topic_for("rentezy.test.widget_changed.v1") == "run42.rentezy.test"
+    assert physical_topic("rentezy.test") == "run42.rentezy.test"
+    # Already physical: not prefixed twice.
+    assert physical_topic("run42.rentezy.test") == "run42.rentezy.test"
+    settings.KAFKA_TOPIC_PREFIX = ""
+    assert physical_topic("rentezy.test") == "rentezy.test"
 
 
 def test_topic_for_unknown_type_raises():

@@ -149,6 +149,9 @@ GATEWAY_TRUST_EXEMPT_PATHS = ("/healthz", "/readyz")
 # Infrastructure addresses. Loopback defaults match the native dev stack; the
 # readiness probe reports a wrong one in production.
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
+# Prepended to every topic name (rentezy_platform.events.physical_topic); empty
+# in every real deployment, set by the cross-service tests and benchmarks.
+KAFKA_TOPIC_PREFIX = env.str("KAFKA_TOPIC_PREFIX", default="")
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 SEARCH_URL = env.str("SEARCH_URL", default="http://127.0.0.1:9200")
 

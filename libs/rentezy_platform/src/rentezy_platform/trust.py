@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, JsonResponse
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
 
 from rentezy_platform.errors import error_response
 from rentezy_platform.request_id import REQUEST_ID_HEADER, new_request_id
@@ -47,6 +48,9 @@ TIMESTAMP_HEADER = "X-Gateway-Timestamp"
 SIGNATURE_HEADER = "X-Gateway-Signature"
 
 ANONYMOUS_ROLE = "anonymous"
+# The role of a service calling another service's /internal/ route itself (not
+# on behalf of a user): the gateway never sends it and never routes /internal/.
+SERVICE_ROLE = "service"
 DEFAULT_MAX_AGE_SECONDS = 60
 DEFAULT_EXEMPT_PATHS = ("/healthz", "/readyz")
 
@@ -89,6 +93,21 @@ def gateway_headers(
             timestamp=timestamp,
         ),
     }
+
+
+def internal_service_headers(*, method: str, path_with_query: str) -> dict[str, str]:
+    """Headers for one service calling another's `/internal/...` route directly
+    (e.g. search_service reading property_service's export): signed like the
+    gateway signs, with the role `service` and this service's name as the
+    caller. Only holders of GATEWAY_SIGNING_KEY can make them, and the gateway
+    never routes `/internal/` from outside."""
+    return gateway_headers(
+        key=settings.GATEWAY_SIGNING_KEY,
+        method=method,
+        path_with_query=path_with_query,
+        user_id=getattr(settings, "SERVICE_NAME", "service"),
+        role=SERVICE_ROLE,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +228,17 @@ class GatewayTrustMiddleware:
 
     async def __acall__(self, request):
         return self._refusal(request) or await self.get_response(request)
+
+
+class IsInternalService(BasePermission):
+    """DRF permission of `/internal/` routes meant for other services only
+    (signed with the role `service`, see internal_service_headers)."""
+
+    message = "Only RentEzy services may call this route."
+
+    def has_permission(self, request, view) -> bool:
+        identity = getattr(request._request, "identity", None)
+        return identity is not None and identity.role == SERVICE_ROLE
 
 
 class GatewayIdentityAuthentication(BaseAuthentication):

@@ -89,7 +89,9 @@ def test_body_over_the_upload_limit_is_413_not_500(client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     path = "/api/fail/any"
     body = '{"slot_id": "%s"}' % ("x" * 2048)
-    response = client.post(path, body, content_type="application/json", headers=signed("POST", path))
+    response = client.post(
+        path, body, content_type="application/json", headers=signed("POST", path)
+    )
     assert response.status_code == 413
     assert response.json() == {
         "code": "payload_too_large",

@@ -11,6 +11,7 @@ from rentezy_platform.trust import (
     GatewayTrustMiddleware,
     Identity,
     gateway_headers,
+    internal_service_headers,
     sign_gateway_request,
 )
 
@@ -248,3 +249,29 @@ def test_signature_covers_the_canonical_path_django_rebuilds(client):
     # forwards) the canonical form, so escaping choices never break trust.
     headers = signed(path="/api/whoami?q=caf%C3%A9", **tenant())
     assert client.get("/api/wh%6Fami?q=caf%C3%A9", headers=headers).status_code == 200
+
+
+@override_settings(SERVICE_NAME="search_service")
+def test_internal_service_headers_reach_an_internal_only_view(client):
+    headers = internal_service_headers(method="GET", path_with_query="/internal/only")
+    assert (headers["X-User-ID"], headers["X-User-Role"]) == ("search_service", "service")
+    response = client.get("/internal/only", headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {"caller": "search_service"}
+
+
+@pytest.mark.parametrize("identity", [{}, {"user_id": USER_ID, "role": "landlord"}])
+def test_internal_only_view_refuses_users_and_anonymous_callers(client, identity):
+    response = client.get("/internal/only", headers=signed(path="/internal/only", **identity))
+    assert response.status_code == (403 if identity else 401)
+
+
+def test_internal_service_headers_are_refused_when_unsigned_by_our_key(client):
+    headers = gateway_headers(
+        key="not-our-key",
+        method="GET",
+        path_with_query="/internal/only",
+        user_id="search_service",
+        role="service",
+    )
+    assert client.get("/internal/only", headers=headers).status_code == 401

@@ -7,6 +7,7 @@ from django.http import Http404, JsonResponse
 from django.urls import path
 from rentezy_platform import errors
 from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.trust import IsInternalService
 from rentezy_platform.urls import handler400, handler403, handler404, handler500, health_urlpatterns  # noqa: F401
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
@@ -45,6 +46,13 @@ class Private(APIView):
 
     def get(self, request):
         return Response({"id": request.user.id})
+
+
+class InternalOnly(APIView):
+    permission_classes = [IsInternalService]
+
+    def get(self, request):
+        return Response({"caller": request.user.id})
 
 
 class BookingInput(serializers.Serializer):
@@ -104,6 +112,7 @@ urlpatterns = [
     path("api/private", Private.as_view()),
     path("api/fail/<str:kind>", Failing.as_view()),
     path("api/numbers", Numbers.as_view()),
+    path("internal/only", InternalOnly.as_view()),
     path("plain/crash", plain_crash),
     path("plain/forbidden", plain_forbidden),
     path("plain/ok", plain_ok),

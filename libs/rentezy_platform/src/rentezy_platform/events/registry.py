@@ -165,11 +165,34 @@ def _require_known(event_type: str) -> None:
         )
 
 
+def topic_prefix() -> str:
+    """settings.KAFKA_TOPIC_PREFIX (environment `KAFKA_TOPIC_PREFIX`), default "".
+
+    Every topic name the platform produces to or subscribes to carries it, so
+    several stacks can share one cluster without seeing each other's events
+    (the cross-service tests and benchmarks run under a prefix of their own)."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            return getattr(settings, "KAFKA_TOPIC_PREFIX", "") or ""
+    except ImportError:  # pragma: no cover - Django is a hard dependency
+        pass
+    return os.environ.get("KAFKA_TOPIC_PREFIX", "")
+
+
+def physical_topic(topic: str) -> str:
+    """The name on the broker of a catalog topic (`rentezy.property`)."""
+    prefix = topic_prefix()
+    return topic if not prefix or topic.startswith(prefix) else prefix + topic
+
+
 def topic_for(event_type: str) -> str:
-    """Kafka topic of an event type: its first two dot parts (`rentezy.booking`)."""
+    """Kafka topic of an event type: its first two dot parts (`rentezy.booking`),
+    under the configured topic prefix (none by default)."""
     _require_known(event_type)
     domain_prefix, domain, _rest = event_type.split(".", 2)
-    return f"{domain_prefix}.{domain}"
+    return physical_topic(f"{domain_prefix}.{domain}")
 
 
 def _errors(validator: Draft202012Validator, instance: Any, where: str) -> list[str]:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
+from rentezy_platform.events import physical_topic
 from rentezy_platform.kafka.consumer import ConsumerRunner
 
 # Optional keys of settings.KAFKA_CONSUMER passed through to ConsumerRunner.
@@ -14,7 +15,16 @@ class Command(BaseCommand):
         "'topics': [...], 'handlers': 'dotted.path.to.HANDLERS'} until SIGTERM/SIGINT."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--group-id",
+            help=(
+                "consumer group instead of KAFKA_CONSUMER['group_id']: a new group "
+                "replays the topics from the beginning (e.g. into a fresh search index)"
+            ),
+        )
+
+    def handle(self, *args, group_id=None, **options):
         conf = getattr(settings, "KAFKA_CONSUMER", None)
         if not conf:
             raise CommandError(
@@ -31,8 +41,8 @@ class Command(BaseCommand):
             except ImportError as exc:
                 raise CommandError(f"cannot import KAFKA_CONSUMER handlers: {exc}") from exc
         runner = ConsumerRunner(
-            conf["group_id"],
-            list(conf["topics"]),
+            group_id or conf["group_id"],
+            [physical_topic(topic) for topic in conf["topics"]],
             handlers,
             **{key: conf[key] for key in RUNNER_OPTIONS if key in conf},
         )

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from rentezy_platform.events import event_types, topic_for
+from rentezy_platform.events import event_types, physical_topic, topic_for
 from rentezy_platform.kafka.topics import ensure_topics
 
 
@@ -12,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("topics", nargs="*", help="topics (default: all from the contracts)")
 
     def handle(self, *args, partitions=3, topics=None, **options):
-        names = topics or sorted({topic_for(t) for t in event_types()})
+        names = [physical_topic(t) for t in topics] or sorted({topic_for(t) for t in event_types()})
         created = ensure_topics(names, partitions=partitions)
         for topic in created:
             self.stdout.write(f"created {topic}")
