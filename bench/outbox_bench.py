@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -32,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -85,6 +85,53 @@ def infrastructure_cpu_seconds() -> dict[str, float]:
     return totals
 
 
+def steady_writer(enqueue, first: int, step: int, total: int, rate: float, t0: float, ids) -> None:
+    """One writer process of phase 2: events first, first+step, ... each in
+    its own transaction at its scheduled time t0 + n / rate."""
+    from django.db import connection, transaction
+
+    written = []
+    try:
+        for n in range(first, total, step):
+            delay = t0 + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            with transaction.atomic():
+                written.append(enqueue(n))
+    finally:
+        ids.put(written)
+        connection.close()
+
+
+def produce_times(topic: str, expected: int) -> dict[str, float]:
+    """Event id -> when the relay handed it to the producer (the record's
+    CreateTime, Unix seconds), read back from the topic."""
+    import uuid as uuid_module
+
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    from rentezy_platform.kafka.config import bootstrap_servers
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap_servers(),
+            "group.id": f"bench-reader-{uuid_module.uuid4().hex}",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        times: dict[str, float] = {}
+        deadline = time.monotonic() + 120
+        while len(times) < expected and time.monotonic() < deadline:
+            for message in consumer.consume(1000, timeout=1.0):
+                if message.error() is None:
+                    times[json.loads(message.value())["id"]] = message.timestamp()[1] / 1000
+        return times
+    finally:
+        consumer.close()
+
+
 def recreate_database() -> None:
     import psycopg
     from django.db import connection
@@ -105,7 +152,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--writers", type=int, default=4, help="writer threads in phase 2")
+    parser.add_argument("--writers", type=int, default=4, help="writer processes in phase 2")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="outbox-bench-"))
@@ -213,29 +260,28 @@ def main() -> None:
         }
 
         # 2. Latency at a steady rate, one event per transaction, written by
-        # several threads (a service has several request workers): one
-        # writer alone could not keep the pace on a loaded machine.
+        # several processes (a service has several request workers, each its
+        # own process: threads of one process would share its GIL).
         total = int(args.rate * args.duration)
+        connection.close()  # the children open their own connections
+        context = multiprocessing.get_context("fork")
+        id_queue = context.Queue()
+        t0 = time.monotonic() + 0.5  # every writer starts on the same schedule
+        writers = [
+            context.Process(
+                target=steady_writer,
+                args=(enqueue, w, args.writers, total, args.rate, t0, id_queue),
+            )
+            for w in range(args.writers)
+        ]
+        for process in writers:
+            process.start()
         steady_ids: set[str] = set()
-        t0 = time.monotonic()
-
-        def writer(first: int) -> None:
-            try:
-                for n in range(first, total, args.writers):
-                    delay = t0 + n / args.rate - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    with transaction.atomic():
-                        event_id = enqueue(n)
-                    steady_ids.add(event_id)
-            finally:
-                connection.close()  # this thread's own connection
-
-        writers = [threading.Thread(target=writer, args=(w,)) for w in range(args.writers)]
-        for thread in writers:
-            thread.start()
-        for thread in writers:
-            thread.join()
+        for _ in range(args.writers):
+            steady_ids.update(id_queue.get(timeout=args.duration * 4 + 120))
+        for process in writers:
+            process.join()
+        writer_cpu = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
         achieved_rate = total / (time.monotonic() - t0)
         wait_until(
             lambda: LatencySample.objects.count() == args.burst + 1 + total,
@@ -243,11 +289,18 @@ def main() -> None:
             interval=0.05,
             message="steady events handled",
         )
-        latencies = [(h - c) * 1000 for c, h in handled(steady_ids).values()]
+        steady = handled(steady_ids)
+        latencies = [(h - c) * 1000 for c, h in steady.values()]
         p99 = percentile(latencies, 99)
+        # Where the time goes: commit -> relay produce, produce -> handled.
+        produced = produce_times(topic, args.burst + 1 + total)
+        relay_stage = [(produced[i] - c) * 1000 for i, (c, _h) in steady.items() if i in produced]
+        consumer_stage = [
+            (h - produced[i]) * 1000 for i, (_c, h) in steady.items() if i in produced
+        ]
         results["latency"] = {
             "target_rate_per_second": args.rate,
-            "writer_threads": args.writers,
+            "writer_processes": args.writers,
             "achieved_rate_per_second": round(achieved_rate, 1),
             "duration_seconds": args.duration,
             "events": total,
@@ -256,6 +309,16 @@ def main() -> None:
             "p99_ms": round(p99, 2),
             "max_ms": round(max(latencies), 2),
             "mean_ms": round(statistics.fmean(latencies), 2),
+            "stages_ms": {
+                "commit_to_produce": {
+                    "p50": round(percentile(relay_stage, 50), 2),
+                    "p99": round(percentile(relay_stage, 99), 2),
+                },
+                "produce_to_handled": {
+                    "p50": round(percentile(consumer_stage, 50), 2),
+                    "p99": round(percentile(consumer_stage, 99), 2),
+                },
+            },
             "goal_p99_ms": P99_GOAL_MS,
             "goal_met": p99 < P99_GOAL_MS,
         }
@@ -264,7 +327,9 @@ def main() -> None:
             "outbox_unsent": OutboxMessage.objects.filter(sent_at__isnull=True).count(),
         }
         results["cpu_seconds"] = {
-            "writer (this process)": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 2),
+            "writers (this process: burst; its children: steady)": round(
+                sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) + writer_cpu, 2
+            ),
             "relay": process_cpu_seconds(relay.pid),
             "consumer": process_cpu_seconds(consumer.pid),
             **{
@@ -310,6 +375,13 @@ def main() -> None:
         f"  latency    {lat['events']} events at {lat['achieved_rate_per_second']}/s: "
         f"p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms "
         f"(goal p99 < {P99_GOAL_MS:.0f} ms: {'met' if lat['goal_met'] else 'NOT met'})"
+    )
+    stages = lat["stages_ms"]
+    print(
+        "  stages     commit->relay produce p50/p99 "
+        f"{stages['commit_to_produce']['p50']}/{stages['commit_to_produce']['p99']} ms, "
+        "produce->handled p50/p99 "
+        f"{stages['produce_to_handled']['p50']}/{stages['produce_to_handled']['p99']} ms"
     )
     print(f"  results    {RESULTS.relative_to(REPO_ROOT)}")
 

@@ -128,6 +128,27 @@ WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "search": (("consume",),),
 }
 
+# The services run on databases of their own (`e2e_rentezy_property`...),
+# recreated empty for every session: never the dev stack's data.
+DATABASE_PREFIX = "e2e_"
+
+
+def recreate_database(name: str, env: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env.get("POSTGRES_PORT", "5432")),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    ) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
 # Where the gateway sends a service nobody asked for: nothing listens there (503).
 NOT_STARTED_URL = "http://127.0.0.1:9"
 
@@ -205,6 +226,7 @@ class Platform:
     processes: dict[str, Process] = field(default_factory=dict)
     gateway_process: Process | None = None
     workers: dict[str, Process] = field(default_factory=dict)
+    database_prefix: str = DATABASE_PREFIX
     _generation: int = 0
 
     def __post_init__(self) -> None:
@@ -220,6 +242,7 @@ class Platform:
         self.search_alias = f"test-{run}-properties"
         self.media_root = self.root / "media"
         self.base_env.update(
+            POSTGRES_DB_PREFIX=self.database_prefix,
             KAFKA_TOPIC_PREFIX=self.topic_prefix,
             SEARCH_INDEX_ALIAS=self.search_alias,
             MEDIA_ROOT=str(self.media_root),
@@ -324,6 +347,7 @@ class Platform:
             env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
             env["EMAIL_FILE_PATH"] = str(self.mail_dir)
         if spec.database:
+            recreate_database(self.database_prefix + f"rentezy_{name}", self.base_env)
             migrate = subprocess.run(
                 [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
                 cwd=cwd,

@@ -301,3 +301,23 @@ def test_consume_command_group_id_option_and_topic_prefix(event_type, settings):
     [partition] = {m.partition for m in KafkaTestConsumer(physical).read(count=2)}
     assert committed_offset(group, physical, partition) == 2
     assert committed_offset("configured-group-not-used", physical, partition) < 0  # none
+
+
+def test_offsets_are_committed_while_running_once_the_consumer_is_idle(event_type, topic):
+    events = [widget_event(event_type, seq=i) for i in range(4)]
+    produce(topic, [e.to_json() for e in events])
+    group = f"test-{uuid.uuid4().hex}"
+    [partition] = {m.partition for m in KafkaTestConsumer(topic).read(count=4)}
+    with ConsumerThread(
+        group,
+        [topic],
+        {event_type: effect_counter_increment},
+        commit_interval=3600,  # never by time: only the idle commit can do it
+        poll_timeout=0.2,
+    ) as consumer:
+        wait_until(lambda: consumer.runner.processed == 4, timeout=30)
+        wait_until(
+            lambda: committed_offset(group, topic, partition) == 4,
+            timeout=15,
+            message="offsets committed while the consumer still runs",
+        )

@@ -96,3 +96,33 @@ def test_user_registered_with_a_bad_role_is_rejected(real_contracts):
     assert excinfo.value.errors == [
         "$.data.role: 'superuser' is not one of ['tenant', 'landlord', 'admin']"
     ]
+
+
+def test_every_real_contract_has_a_compiled_fast_validator(real_contracts):
+    # The hot path (jsonschema-rs) must resolve every contract, $refs included;
+    # a None here would silently fall back to the slow reference validator.
+    from rentezy_platform.events.registry import _catalog
+
+    catalog = _catalog()
+    assert sorted(name for name in catalog.schemas if catalog.fast_validator(name) is None) == []
+
+
+def test_fast_and_reference_validators_agree_on_a_bad_event(real_contracts):
+    from rentezy_platform.events.registry import _catalog
+
+    catalog = _catalog()
+    good = {
+        "user_id": str(uuid.uuid4()),
+        "email": "a@example.com",
+        "full_name": "A",
+        "role": "tenant",
+    }
+    name = "rentezy.user.registered.v1.schema.json"
+    for instance, valid in [
+        (good, True),
+        ({**good, "user_id": "nope"}, False),
+        ({**good, "role": "owner"}, False),
+        ({k: v for k, v in good.items() if k != "email"}, False),
+    ]:
+        assert catalog.fast_validator(name).is_valid(instance) is valid
+        assert catalog.validator(name).is_valid(instance) is valid

@@ -81,8 +81,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 def database(name: str, *, conn_max_age: int | None = None) -> dict[str, Any]:
     """The DATABASES entry of database `name` on the configured PostgreSQL server.
 
+    `POSTGRES_DB_PREFIX` (empty by default) is prepended to the name: the
+    cross-service tests and the benchmarks run the services on databases of
+    their own (`e2e_rentezy_property`...), never on the dev stack's data.
+
     ASGI services pass `conn_max_age=0`: Django cannot reuse connections safely
     across the threads an async server runs sync code in."""
+    name = env.str("POSTGRES_DB_PREFIX", default="") + name
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,

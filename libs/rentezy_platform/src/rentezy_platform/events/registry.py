@@ -4,6 +4,12 @@ The contracts directory is the single source of truth: an event type exists
 if and only if `<type>.schema.json` exists there, and `envelope.schema.json`
 describes the CloudEvents envelope shared by all of them. Compiled validators
 are cached per directory, so validating on every enqueue/consume is cheap.
+
+Two validators per schema: jsonschema-rs (compiled in Rust, ~5 µs for an
+event) answers "valid?" on the hot path of every enqueue and consume; only an
+invalid instance goes through the reference `jsonschema` validator, whose
+messages name every violation. On the outbox benchmark the Python validator
+alone cost about 1 ms of CPU per event on each side.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
@@ -68,6 +75,7 @@ class _Catalog:
     schemas: dict[str, dict[str, Any]]  # file name -> schema
     registry: Registry
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+    _fast_validators: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -92,6 +100,26 @@ class _Catalog:
                 )
                 self._validators[file_name] = validator
             return validator
+
+    def fast_validator(self, file_name: str) -> Any | None:
+        """The jsonschema-rs validator of a schema, or None where it cannot
+        resolve the schema's references (contract files without `$id`)."""
+        with self._lock:
+            if file_name not in self._fast_validators:
+                self._fast_validators[file_name] = self._compile_fast(file_name)
+            return self._fast_validators[file_name]
+
+    def _compile_fast(self, file_name: str) -> Any | None:
+        schemas = list(self.schemas.values())
+        if not all(isinstance(s, dict) and isinstance(s.get("$id"), str) for s in schemas):
+            return None
+        try:
+            registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas])
+            return jsonschema_rs.validator_for(
+                self.schemas[file_name], registry=registry, validate_formats=True
+            )
+        except (jsonschema_rs.ReferencingError, ValueError):
+            return None
 
 
 _catalogs: dict[Path, _Catalog] = {}
@@ -195,12 +223,24 @@ def topic_for(event_type: str) -> str:
     return physical_topic(f"{domain_prefix}.{domain}")
 
 
-def _errors(validator: Draft202012Validator, instance: Any, where: str) -> list[str]:
-    # Sorted so the same invalid event always yields the same message.
-    return sorted(
+def _errors(catalog: _Catalog, file_name: str, instance: Any, where: str) -> list[str]:
+    """Every violation of the schema by `instance`, sorted (the same invalid
+    event always yields the same message); [] when it is valid."""
+    fast = catalog.fast_validator(file_name)
+    if fast is not None and fast.is_valid(instance):
+        return []
+    errors = sorted(
         f"{where}{e.json_path.removeprefix('$')}: {e.message}"
-        for e in validator.iter_errors(instance)
+        for e in catalog.validator(file_name).iter_errors(instance)
     )
+    if not errors and fast is not None:
+        # A format only jsonschema-rs checks: its word stands (stricter wins).
+        errors = sorted(
+            f"{where}{''.join(f'[{p!r}]' if isinstance(p, int) else f'.{p}' for p in e.instance_path)}"
+            f": {e.message}"
+            for e in fast.iter_errors(instance)
+        )
+    return errors
 
 
 def validate_envelope(envelope: dict[str, Any]) -> None:
@@ -208,7 +248,7 @@ def validate_envelope(envelope: dict[str, Any]) -> None:
     catalog = _catalog()
     if ENVELOPE_SCHEMA_FILE not in catalog.schemas:
         raise FileNotFoundError(f"{ENVELOPE_SCHEMA_FILE} is missing from {catalog.directory}")
-    errors = _errors(catalog.validator(ENVELOPE_SCHEMA_FILE), envelope, "$")
+    errors = _errors(catalog, ENVELOPE_SCHEMA_FILE, envelope, "$")
     if errors:
         raise InvalidEvent(
             "event envelope violates its schema: " + "; ".join(errors), errors=errors
@@ -218,8 +258,7 @@ def validate_envelope(envelope: dict[str, Any]) -> None:
 def validate_data(event_type: str, data: Any) -> None:
     """Check an event's `data` against `<type>.schema.json`."""
     _require_known(event_type)
-    validator = _catalog().validator(event_type + SCHEMA_SUFFIX)
-    errors = _errors(validator, data, "$.data")
+    errors = _errors(_catalog(), event_type + SCHEMA_SUFFIX, data, "$.data")
     if errors:
         raise InvalidEvent(
             f"data of {event_type} violates its schema: " + "; ".join(errors), errors=errors

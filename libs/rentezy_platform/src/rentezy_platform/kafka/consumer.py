@@ -26,13 +26,16 @@ before its effect commits: its effects outside the database must be scheduled
 with `transaction.on_commit` (as STYLE.md asks anyway), so they happen once,
 after the commit.
 
-Offsets are committed synchronously after the effects of each batch, so a
-crash replays at most one batch (which the inbox makes harmless).
+Offsets are committed only after the effects they cover have committed:
+at most every `commit_interval` seconds while messages flow, at once when
+the consumer goes idle, before partitions are revoked and at shutdown. A
+crash replays at most that interval's messages, which the inbox skips.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -95,6 +98,7 @@ class ConsumerRunner(StoppableWorker):
         backoff_max: float = 5.0,
         batch_size: int = 100,
         poll_timeout: float = 1.0,
+        commit_interval: float = 0.5,
         create_topics: bool = True,
         using: str = "default",
     ) -> None:
@@ -117,6 +121,7 @@ class ConsumerRunner(StoppableWorker):
         self.backoff_max = backoff_max
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
+        self.commit_interval = commit_interval
         self.create_topics = create_topics
         self.using = using
         super().__init__()
@@ -124,6 +129,10 @@ class ConsumerRunner(StoppableWorker):
         self._dlq_producer: Producer | None = None
         # Messages whose first (fast-path) attempt failed, by id(message).
         self._fast_path_failures: dict[int, int] = {}
+        # Offsets applied but not yet committed to the group, and when we last
+        # committed: see _commit_offsets.
+        self._pending_offsets: dict[tuple[str, int], int] = {}
+        self._last_commit = 0.0
         # Counters, for logs and tests.
         self.processed = 0  # handler applied (inbox row written)
         self.duplicates = 0  # skipped: already in the inbox
@@ -141,7 +150,7 @@ class ConsumerRunner(StoppableWorker):
         config["error_cb"] = self._on_client_error
         consumer = Consumer(config)
         self._consumer = consumer
-        consumer.subscribe(self.topics)
+        consumer.subscribe(self.topics, on_revoke=self._on_revoke)
         logger.info("consumer started", extra={"group_id": self.group_id, "topics": self.topics})
         try:
             while not self._stop.is_set():
@@ -150,6 +159,7 @@ class ConsumerRunner(StoppableWorker):
                 # partial batch back until the timeout, costing latency.
                 first = consumer.poll(self.poll_timeout)
                 if first is None:
+                    self._commit_offsets(consumer)  # idle: commit what is pending
                     continue
                 rest = (
                     consumer.consume(num_messages=self.batch_size - 1, timeout=0)
@@ -158,6 +168,10 @@ class ConsumerRunner(StoppableWorker):
                 )
                 self._process_batch(consumer, [first, *rest])
         finally:
+            try:
+                self._commit_offsets(consumer)
+            except Exception:  # noqa: BLE001 - the inbox covers an uncommitted tail
+                logger.exception("consumer final offset commit failed")
             consumer.close()  # leave the group now: partitions move at once
             self._consumer = None
             if self._dlq_producer is not None:
@@ -208,16 +222,34 @@ class ConsumerRunner(StoppableWorker):
                 next_offsets[(message.topic(), message.partition())] = message.offset() + 1
                 position += 1
         self._fast_path_failures.clear()
-        if next_offsets:
-            try:
-                consumer.commit(
-                    offsets=[TopicPartition(t, p, o) for (t, p), o in next_offsets.items()],
-                    asynchronous=False,
-                )
-            except KafkaException as exc:
-                # Typically a rebalance: the new owner re-reads from the last
-                # commit and the inbox skips what was already applied.
-                logger.warning("consumer offset commit failed", extra={"error": str(exc)})
+        self._pending_offsets.update(next_offsets)
+        if time.monotonic() - self._last_commit >= self.commit_interval:
+            self._commit_offsets(consumer)
+
+    def _commit_offsets(self, consumer: Consumer) -> None:
+        """Commit the offsets applied so far: at most every `commit_interval`
+        seconds while busy, whenever idle, on a rebalance and on shutdown.
+
+        A commit per batch would cost a broker round trip per message or two
+        at a steady low rate (batches are small when the consumer keeps up).
+        What a crash leaves uncommitted is at most `commit_interval` of
+        messages, redelivered to the next owner and skipped by the inbox:
+        delivery stays at-least-once, effects exactly-once."""
+        if not self._pending_offsets:
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._pending_offsets.items()]
+        self._pending_offsets.clear()
+        self._last_commit = time.monotonic()
+        try:
+            consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            # Typically a rebalance: the new owner re-reads from the last
+            # commit and the inbox skips what was already applied.
+            logger.warning("consumer offset commit failed", extra={"error": str(exc)})
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Partitions are about to move: hand them over with their offsets.
+        self._commit_offsets(consumer)
 
     def _apply_run(self, queue: list[Message], start: int, end: int | None = None) -> int:
         """Fast path: apply consecutive well-formed messages whose handler

@@ -6,7 +6,14 @@ from rentezy_platform.events import physical_topic
 from rentezy_platform.kafka.consumer import ConsumerRunner
 
 # Optional keys of settings.KAFKA_CONSUMER passed through to ConsumerRunner.
-RUNNER_OPTIONS = ("max_retries", "backoff_initial", "backoff_max", "batch_size", "poll_timeout")
+RUNNER_OPTIONS = (
+    "max_retries",
+    "backoff_initial",
+    "backoff_max",
+    "batch_size",
+    "poll_timeout",
+    "commit_interval",
+)
 
 
 class Command(BaseCommand):
