@@ -136,7 +136,9 @@ if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
     # A relative path (dev.env: `.data/mail`) is relative to the repository root.
     EMAIL_FILE_PATH = str(repo_root() / required("EMAIL_FILE_PATH"))
 if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
-    EMAIL_HOST = required("EMAIL_HOST") if is_production() else env.str("EMAIL_HOST", default="localhost")
+    EMAIL_HOST = (
+        required("EMAIL_HOST") if is_production() else env.str("EMAIL_HOST", default="localhost")
+    )
     EMAIL_PORT = env.int("EMAIL_PORT", default=587)
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")

@@ -150,7 +150,9 @@ class RevocationListener:
                 self.seen.append(json.loads(message["data"]))
             message = self.pubsub.get_message(timeout=0.01)
 
-    def messages_for(self, user_id: str, *, count: int, timeout: float = 2.0) -> list[dict[str, Any]]:
+    def messages_for(
+        self, user_id: str, *, count: int, timeout: float = 2.0
+    ) -> list[dict[str, Any]]:
         """Wait for `count` messages about `user_id`, then a little longer for extras."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -14,7 +14,9 @@ ADMIN = "/internal/admin/"
 
 @pytest.fixture
 def operator(db) -> User:
-    return services.user_create_admin(email="ops@example.com", password=PASSWORD, full_name="Op Erator")
+    return services.user_create_admin(
+        email="ops@example.com", password=PASSWORD, full_name="Op Erator"
+    )
 
 
 def _logged_in(operator: User) -> Client:
@@ -46,7 +48,9 @@ def test_an_operator_logs_in_case_insensitively(operator):
 
 def test_a_non_staff_user_cannot_log_in(client):
     user = make_user(email="tenant@example.com")
-    response = client.post(f"{ADMIN}login/", {"username": user.email, "password": PASSWORD, "next": ADMIN})
+    response = client.post(
+        f"{ADMIN}login/", {"username": user.email, "password": PASSWORD, "next": ADMIN}
+    )
     assert response.status_code == 200  # the form again, with an error
     assert b"Please enter the correct email and password for a staff account" in response.content
 
@@ -61,7 +65,9 @@ def test_a_path_under_the_prefix_is_answered_by_the_admin_never_by_the_api(clien
     assert response["Location"] == "/internal/admin/login/?next=/internal/admin/../api/auth/me"
 
 
-@pytest.mark.parametrize("path", ["/internal/admin", "/internal/administer", "/internal/validate", "/api/auth/me"])
+@pytest.mark.parametrize(
+    "path", ["/internal/admin", "/internal/administer", "/internal/validate", "/api/auth/me"]
+)
 def test_everything_outside_the_prefix_still_needs_the_gateway(client, path):
     response = client.get(path)
     assert response.status_code == 401
@@ -91,7 +97,9 @@ def test_the_user_page_is_read_only(operator):
     page = browser.get(f"{ADMIN}users/user/{user.id}/change/")
     assert page.status_code == 200
     assert b'name="role"' not in page.content
-    response = browser.post(f"{ADMIN}users/user/{user.id}/change/", {"role": "admin", "email": user.email})
+    response = browser.post(
+        f"{ADMIN}users/user/{user.id}/change/", {"role": "admin", "email": user.email}
+    )
     user.refresh_from_db()
     assert user.role == "tenant"
     assert browser.get(f"{ADMIN}users/user/add/").status_code == 403

@@ -46,7 +46,9 @@ def _register_body(**overrides):
 
 @pytest.mark.parametrize("role", ["tenant", "landlord"])
 def test_register_creates_the_account_and_announces_it(gateway, role):
-    response = gateway.post(REGISTER, _register_body(email="  Ada.Lovelace@Example.COM ", role=role))
+    response = gateway.post(
+        REGISTER, _register_body(email="  Ada.Lovelace@Example.COM ", role=role)
+    )
 
     assert response.status_code == 201
     user = User.objects.get()
@@ -179,7 +181,10 @@ def test_malformed_bodies_are_400(gateway, raw, code):
 def test_oversized_body_is_413_not_500(gateway):
     response = gateway.post(REGISTER, raw=json.dumps(_register_body(full_name="x" * 70_000)))
     assert response.status_code == 413
-    assert response.json() == {"code": "payload_too_large", "message": "The request body is too large."}
+    assert response.json() == {
+        "code": "payload_too_large",
+        "message": "The request body is too large.",
+    }
 
 
 def test_unsigned_request_never_reaches_a_view(client):
@@ -191,7 +196,11 @@ def test_unsigned_request_never_reaches_a_view(client):
 
 def test_forged_identity_headers_are_refused(client, user):
     headers = gateway_headers(
-        key="not-the-gateway-key", method="GET", path_with_query=ME, user_id=str(user.id), role="tenant"
+        key="not-the-gateway-key",
+        method="GET",
+        path_with_query=ME,
+        user_id=str(user.id),
+        role="tenant",
     )
     response = client.get(ME, headers=headers)
     assert response.status_code == 401
@@ -218,7 +227,11 @@ def test_login_returns_a_token_pair_and_the_user(gateway):
     }
     access = decode_token(body["access"], expected_type="access")
     refresh = decode_token(body["refresh"], expected_type="refresh")
-    assert (access.user_id, access.role, access.email) == (str(user.id), "tenant", "ada@example.com")
+    assert (access.user_id, access.role, access.email) == (
+        str(user.id),
+        "tenant",
+        "ada@example.com",
+    )
     assert access.expires_at - access.issued_at == 900
     assert refresh.user_id == str(user.id)
     assert refresh.expires_at - refresh.issued_at == 14 * 24 * 3600
@@ -240,7 +253,10 @@ def test_login_failures_are_indistinguishable(gateway, credentials):
     make_user(email="ada@example.com")
     response = gateway.post(LOGIN, credentials)
     assert response.status_code == 401
-    assert response.json() == {"code": "invalid_credentials", "message": "Invalid e-mail or password."}
+    assert response.json() == {
+        "code": "invalid_credentials",
+        "message": "Invalid e-mail or password.",
+    }
     assert RefreshToken.objects.count() == 0
 
 
@@ -251,11 +267,22 @@ def test_login_of_an_inactive_user_fails_like_a_wrong_password(gateway):
     response = gateway.post(LOGIN, {"email": "ada@example.com", "password": PASSWORD})
 
     assert response.status_code == 401
-    assert response.json() == {"code": "invalid_credentials", "message": "Invalid e-mail or password."}
+    assert response.json() == {
+        "code": "invalid_credentials",
+        "message": "Invalid e-mail or password.",
+    }
     assert RefreshToken.objects.count() == 0
 
 
-@pytest.mark.parametrize("body", [{}, {"email": "a@b.c"}, {"email": 1, "password": 2}, {"email": "a@b.c", "password": "x" * 129}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"email": "a@b.c"},
+        {"email": 1, "password": 2},
+        {"email": "a@b.c", "password": "x" * 129},
+    ],
+)
 def test_login_bad_input_is_400(gateway, body):
     response = gateway.post(LOGIN, body)
     assert response.status_code == 400
@@ -275,10 +302,19 @@ def test_refresh_rotates_the_pair(gateway, user):
     new = response.json()
     assert new["refresh"] != tokens["refresh"]
     assert gateway.validate(new["access"]).status_code == 200
-    old = RefreshToken.objects.get(token_hash=token_hash(decode_token(tokens["refresh"], expected_type="refresh").jti))
-    new_row = RefreshToken.objects.get(token_hash=token_hash(decode_token(new["refresh"], expected_type="refresh").jti))
+    old = RefreshToken.objects.get(
+        token_hash=token_hash(decode_token(tokens["refresh"], expected_type="refresh").jti)
+    )
+    new_row = RefreshToken.objects.get(
+        token_hash=token_hash(decode_token(new["refresh"], expected_type="refresh").jti)
+    )
     assert old.family_id == new_row.family_id
-    assert (old.used_at is not None, new_row.used_at, old.revoked_at, new_row.revoked_at) == (True, None, None, None)
+    assert (old.used_at is not None, new_row.used_at, old.revoked_at, new_row.revoked_at) == (
+        True,
+        None,
+        None,
+        None,
+    )
     assert RefreshToken.objects.count() == 2
 
 
@@ -324,7 +360,9 @@ def test_reuse_does_not_touch_the_users_other_sessions_refresh_tokens(gateway, u
 def test_refresh_with_garbage(gateway, refresh):
     response = gateway.post(REFRESH, {"refresh": refresh})
     assert response.status_code in (400, 401)
-    assert response.json()["code"] == ("invalid" if response.status_code == 400 else "not_authenticated")
+    assert response.json()["code"] == (
+        "invalid" if response.status_code == 400 else "not_authenticated"
+    )
 
 
 def test_access_token_is_not_a_refresh_token(gateway, user):
@@ -343,7 +381,9 @@ def test_refresh_of_a_deactivated_user_fails(gateway, user):
 # --- POST /api/auth/logout ----------------------------------------------------
 
 
-def test_logout_revokes_the_session_and_the_access_token_and_tells_the_gateway(gateway, user, revocations):
+def test_logout_revokes_the_session_and_the_access_token_and_tells_the_gateway(
+    gateway, user, revocations
+):
     tokens = gateway.login(user.email)
     other_session = gateway.login(user.email)
     access = decode_token(tokens["access"], expected_type="access")
@@ -442,7 +482,9 @@ def test_me_without_a_user_is_401(gateway):
 def test_patch_me_changes_name_and_phone_and_announces_it(gateway, user):
     tokens = gateway.login(user.email)
 
-    response = gateway.patch(ME, {"full_name": "  Ada King ", "phone": "+44 20 7946 0958"}, token=tokens["access"])
+    response = gateway.patch(
+        ME, {"full_name": "  Ada King ", "phone": "+44 20 7946 0958"}, token=tokens["access"]
+    )
 
     assert response.status_code == 200
     assert response.json() == {
@@ -518,7 +560,13 @@ def test_patch_me_refuses_every_other_field(gateway, user, body):
 
 @pytest.mark.parametrize(
     "body",
-    [{"full_name": ""}, {"full_name": "x" * 151}, {"phone": "call me"}, {"phone": "1" * 33}, {"phone": 5550100}],
+    [
+        {"full_name": ""},
+        {"full_name": "x" * 151},
+        {"phone": "call me"},
+        {"phone": "1" * 33},
+        {"phone": 5550100},
+    ],
 )
 def test_patch_me_bad_values_are_400(gateway, user, body):
     tokens = gateway.login(user.email)
@@ -535,7 +583,9 @@ def test_password_change_ends_every_session(gateway, user, revocations):
     elsewhere = gateway.login(user.email)
 
     response = gateway.post(
-        PASSWORD_CHANGE, {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, token=here["access"]
+        PASSWORD_CHANGE,
+        {"old_password": PASSWORD, "new_password": NEW_PASSWORD},
+        token=here["access"],
     )
 
     assert response.status_code == 204
@@ -554,7 +604,9 @@ def test_password_change_ends_every_session(gateway, user, revocations):
 def test_password_change_with_a_wrong_old_password(gateway, user):
     tokens = gateway.login(user.email)
     response = gateway.post(
-        PASSWORD_CHANGE, {"old_password": "not my password", "new_password": NEW_PASSWORD}, token=tokens["access"]
+        PASSWORD_CHANGE,
+        {"old_password": "not my password", "new_password": NEW_PASSWORD},
+        token=tokens["access"],
     )
     assert response.status_code == 400
     assert response.json() == {
@@ -569,7 +621,9 @@ def test_password_change_with_a_wrong_old_password(gateway, user):
 def test_password_change_to_a_weak_password(gateway, user):
     tokens = gateway.login(user.email)
     response = gateway.post(
-        PASSWORD_CHANGE, {"old_password": PASSWORD, "new_password": "1234567890"}, token=tokens["access"]
+        PASSWORD_CHANGE,
+        {"old_password": PASSWORD, "new_password": "1234567890"},
+        token=tokens["access"],
     )
     assert response.status_code == 400
     assert response.json()["fields"] == {
@@ -579,7 +633,9 @@ def test_password_change_to_a_weak_password(gateway, user):
 
 
 def test_password_change_needs_a_user(gateway):
-    response = gateway.post(PASSWORD_CHANGE, {"old_password": PASSWORD, "new_password": NEW_PASSWORD})
+    response = gateway.post(
+        PASSWORD_CHANGE, {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 401
 
 
@@ -618,7 +674,9 @@ def test_password_reset_mails_a_single_use_token(gateway, user, mailoutbox, revo
         {"user_id": str(user.id), "not_before": user.tokens_valid_after_timestamp}
     ]
 
-    again = gateway.post(PASSWORD_RESET_CONFIRM, {"token": token, "new_password": "yet another passphrase"})
+    again = gateway.post(
+        PASSWORD_RESET_CONFIRM, {"token": token, "new_password": "yet another passphrase"}
+    )
 
     assert again.status_code == 400
     assert again.json() == {

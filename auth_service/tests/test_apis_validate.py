@@ -47,7 +47,9 @@ def _sign(claims: dict, *, key: str | None = None, algorithm: str = "HS256") -> 
 
 
 def test_valid_token_answers_who_it_stands_for(gateway, user, django_assert_num_queries):
-    access = services.user_login(email=user.email, password="correct horse battery staple").tokens.access
+    access = services.user_login(
+        email=user.email, password="correct horse battery staple"
+    ).tokens.access
 
     with django_assert_num_queries(1):
         response = gateway.validate(access.token)
@@ -136,11 +138,21 @@ def test_revoked_jti_is_refused(gateway, user, django_assert_num_queries):
     services.user_logout(
         user_id=str(user.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token
     )
-    body = _refused(gateway, login.tokens.access.token, queries=1, django_assert_num_queries=django_assert_num_queries)
-    assert body == {"code": NOT_AUTHENTICATED, "message": "The token is invalid, expired or revoked."}
+    body = _refused(
+        gateway,
+        login.tokens.access.token,
+        queries=1,
+        django_assert_num_queries=django_assert_num_queries,
+    )
+    assert body == {
+        "code": NOT_AUTHENTICATED,
+        "message": "The token is invalid, expired or revoked.",
+    }
 
 
-def test_token_issued_before_tokens_valid_after_is_refused(gateway, user, django_assert_num_queries):
+def test_token_issued_before_tokens_valid_after_is_refused(
+    gateway, user, django_assert_num_queries
+):
     token = encode_access_token(user_id=str(user.id), role="tenant", email=user.email).token
     services.user_deactivate(user_id=user.id)
     services.user_reactivate(user_id=user.id)  # active again, the old token stays dead
@@ -152,8 +164,12 @@ def test_token_issued_at_the_cutoff_second_is_accepted(gateway, user):
     services.user_reactivate(user_id=user.id)
     user.refresh_from_db()
     cutoff = user.tokens_valid_after_timestamp
-    before = encode_access_token(user_id=str(user.id), role="tenant", email=user.email, issued_at=cutoff - 1)
-    at = encode_access_token(user_id=str(user.id), role="tenant", email=user.email, issued_at=cutoff)
+    before = encode_access_token(
+        user_id=str(user.id), role="tenant", email=user.email, issued_at=cutoff - 1
+    )
+    at = encode_access_token(
+        user_id=str(user.id), role="tenant", email=user.email, issued_at=cutoff
+    )
     assert gateway.validate(before.token).status_code == 401
     assert gateway.validate(at.token).status_code == 200
 
@@ -171,7 +187,9 @@ def test_token_of_a_deleted_user_is_refused(gateway, django_assert_num_queries):
     _refused(gateway, token, queries=1, django_assert_num_queries=django_assert_num_queries)
 
 
-@pytest.mark.parametrize("body", [{}, {"token": ""}, {"token": 42}, {"token": "x" * 4097}, {"jwt": "abc"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"token": ""}, {"token": 42}, {"token": "x" * 4097}, {"jwt": "abc"}]
+)
 def test_bad_input_is_400(gateway, body):
     response = gateway.post(VALIDATE_PATH, body)
     assert response.status_code == 400
@@ -191,7 +209,9 @@ def test_only_the_gateway_may_ask(client, user):
         path_with_query=VALIDATE_PATH,
         timestamp=int(time.time()) - 120,
     )
-    response = client.post(VALIDATE_PATH, {"token": token}, content_type="application/json", headers=stale)
+    response = client.post(
+        VALIDATE_PATH, {"token": token}, content_type="application/json", headers=stale
+    )
     assert response.status_code == 401
     assert response.json()["message"] == "Stale gateway signature."
 
@@ -206,5 +226,7 @@ def test_the_gateway_may_ask_on_behalf_of_a_signed_in_user_too(client, user):
         role="tenant",
         email=user.email,
     )
-    response = client.post(VALIDATE_PATH, {"token": token}, content_type="application/json", headers=headers)
+    response = client.post(
+        VALIDATE_PATH, {"token": token}, content_type="application/json", headers=headers
+    )
     assert response.status_code == 200

@@ -44,7 +44,11 @@ def test_the_message_is_compact_json():
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
         message = pubsub.get_message(timeout=0.1)
-        if message and message["type"] == "message" and json.loads(message["data"]).get("user_id") == user_id:
+        if (
+            message
+            and message["type"] == "message"
+            and json.loads(message["data"]).get("user_id") == user_id
+        ):
             raw = message["data"]
             break
     pubsub.close()
@@ -57,7 +61,9 @@ def test_user_wide_revocation_sets_the_not_before_key_then_publishes(revocations
 
     publish_user_tokens_revoked(user_id=user_id, not_before=not_before)
 
-    assert revocations.messages_for(user_id, count=1) == [{"user_id": user_id, "not_before": not_before}]
+    assert revocations.messages_for(user_id, count=1) == [
+        {"user_id": user_id, "not_before": not_before}
+    ]
     assert redis_client().get(not_before_key(user_id)) == str(not_before).encode()
     assert redis_client().expiretime(not_before_key(user_id)) == not_before + 900 + 5
 

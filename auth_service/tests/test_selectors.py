@@ -30,7 +30,9 @@ def test_access_token_validate_in_one_query(user, django_assert_num_queries):
 
 def test_a_revoked_token_is_refused_in_one_query(user, django_assert_num_queries):
     login = services.user_login(email=user.email, password=PASSWORD)
-    services.user_logout(user_id=str(user.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token)
+    services.user_logout(
+        user_id=str(user.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token
+    )
     with django_assert_num_queries(1), pytest.raises(NotAuthenticated):
         access_token_validate(token=login.tokens.access.token)
 

@@ -52,7 +52,11 @@ def test_user_register_writes_the_user_and_exactly_one_event():
         email="Grace@Example.com", password=PASSWORD, full_name=" Grace Hopper ", role=Role.LANDLORD
     )
 
-    assert (user.email, user.full_name, user.role) == ("grace@example.com", "Grace Hopper", "landlord")
+    assert (user.email, user.full_name, user.role) == (
+        "grace@example.com",
+        "Grace Hopper",
+        "landlord",
+    )
     [event] = outbox_events()
     validate_event(event)
     assert (event.type, event.subject) == ("rentezy.user.registered.v1", str(user.id))
@@ -75,7 +79,12 @@ def test_user_register_writes_the_user_and_exactly_one_event():
     ],
 )
 def test_failed_registration_writes_nothing(kwargs):
-    arguments = {"email": unique_email(), "password": PASSWORD, "full_name": "Grace Hopper", "role": Role.TENANT}
+    arguments = {
+        "email": unique_email(),
+        "password": PASSWORD,
+        "full_name": "Grace Hopper",
+        "role": Role.TENANT,
+    }
     arguments.update(kwargs)
     with pytest.raises(ApplicationError) as error:
         services.user_register(**arguments)
@@ -119,7 +128,9 @@ def test_user_update_profile_refuses_other_fields_even_if_called_directly(user):
 
 
 @pytest.mark.django_db
-def test_user_deactivate_ends_everything_and_signals(user, django_capture_on_commit_callbacks, revocations):
+def test_user_deactivate_ends_everything_and_signals(
+    user, django_capture_on_commit_callbacks, revocations
+):
     login = services.user_login(email=user.email, password=PASSWORD)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -220,7 +231,9 @@ def test_concurrent_uses_of_one_refresh_token_rotate_at_most_once():
     user = make_user()
     login = services.user_login(email=user.email, password=PASSWORD)
 
-    results = _run_concurrently(5, lambda: services.refresh_token_rotate(refresh=login.tokens.refresh.token))
+    results = _run_concurrently(
+        5, lambda: services.refresh_token_rotate(refresh=login.tokens.refresh.token)
+    )
 
     winners = [r for r in results if isinstance(r, services.TokenPair)]
     losers = [r for r in results if isinstance(r, Exception)]
@@ -243,15 +256,23 @@ def test_concurrent_uses_of_one_refresh_token_rotate_at_most_once():
 def test_logout_twice_is_harmless(user):
     login = services.user_login(email=user.email, password=PASSWORD)
     for _ in range(2):
-        services.user_logout(user_id=str(user.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token)
+        services.user_logout(
+            user_id=str(user.id),
+            access=login.tokens.access.token,
+            refresh=login.tokens.refresh.token,
+        )
     assert AccessTokenRevocation.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_logout_accepts_an_expired_refresh_token(user):
     login = services.user_login(email=user.email, password=PASSWORD)
-    expired = encode_refresh_token(user_id=str(user.id), issued_at=int(time.time()) - 15 * 24 * 3600)
-    services.user_logout(user_id=str(user.id), access=login.tokens.access.token, refresh=expired.token)
+    expired = encode_refresh_token(
+        user_id=str(user.id), issued_at=int(time.time()) - 15 * 24 * 3600
+    )
+    services.user_logout(
+        user_id=str(user.id), access=login.tokens.access.token, refresh=expired.token
+    )
     assert AccessTokenRevocation.objects.filter(jti=login.tokens.access.claims.jti).exists()
 
 
@@ -260,7 +281,11 @@ def test_logout_with_another_users_access_token_is_refused(user):
     login = services.user_login(email=user.email, password=PASSWORD)
     other = make_user()
     with pytest.raises(NotAuthenticated):
-        services.user_logout(user_id=str(other.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token)
+        services.user_logout(
+            user_id=str(other.id),
+            access=login.tokens.access.token,
+            refresh=login.tokens.refresh.token,
+        )
     assert AccessTokenRevocation.objects.count() == 0
 
 
@@ -271,7 +296,11 @@ def test_a_rolled_back_revocation_signals_nothing(user, django_capture_on_commit
     login = services.user_login(email=user.email, password=PASSWORD)
     with django_capture_on_commit_callbacks() as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.user_logout(user_id=str(user.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token)
+            services.user_logout(
+                user_id=str(user.id),
+                access=login.tokens.access.token,
+                refresh=login.tokens.refresh.token,
+            )
             raise RuntimeError("the surrounding work failed")
     assert callbacks == []
     assert AccessTokenRevocation.objects.count() == 0
@@ -283,7 +312,9 @@ def test_a_rolled_back_revocation_signals_nothing(user, django_capture_on_commit
 @pytest.mark.django_db
 def test_password_change_discards_outstanding_reset_tokens(user, mailoutbox):
     services.password_reset_request(email=user.email)
-    services.user_change_password(user_id=str(user.id), old_password=PASSWORD, new_password=NEW_PASSWORD)
+    services.user_change_password(
+        user_id=str(user.id), old_password=PASSWORD, new_password=NEW_PASSWORD
+    )
     token = mailoutbox[0].body.split("?token=")[1].split()[0]
     with pytest.raises(services.InvalidResetToken):
         services.password_reset_confirm(token=token, new_password="yet another passphrase")
@@ -349,7 +380,9 @@ def test_one_reset_token_used_concurrently_works_once(mailoutbox):
 @pytest.mark.django_db
 def test_prune_deletes_only_expired_state(user, mailoutbox):
     login = services.user_login(email=user.email, password=PASSWORD)
-    services.user_logout(user_id=str(user.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token)
+    services.user_logout(
+        user_id=str(user.id), access=login.tokens.access.token, refresh=login.tokens.refresh.token
+    )
     services.password_reset_request(email=user.email)
     services.user_login(email=user.email, password=PASSWORD)  # a live session
 

@@ -138,14 +138,18 @@ def test_wrong_key_is_refused():
 
 def test_expired_token_is_refused_after_the_leeway():
     issued_at = int(time.time()) - 900 - 6  # expired 6 s ago; leeway is 5 s
-    token = encode_access_token(user_id=USER_ID, role="tenant", email="a@b.c", issued_at=issued_at).token
+    token = encode_access_token(
+        user_id=USER_ID, role="tenant", email="a@b.c", issued_at=issued_at
+    ).token
     with pytest.raises(InvalidToken, match="expired"):
         decode_token(token, expected_type=ACCESS)
 
 
 def test_expiry_tolerates_the_clock_skew_leeway():
     issued_at = int(time.time()) - 900 - 2
-    token = encode_access_token(user_id=USER_ID, role="tenant", email="a@b.c", issued_at=issued_at).token
+    token = encode_access_token(
+        user_id=USER_ID, role="tenant", email="a@b.c", issued_at=issued_at
+    ).token
     assert decode_token(token, expected_type=ACCESS).issued_at == issued_at
 
 
@@ -174,7 +178,16 @@ def test_token_from_the_future_is_refused():
         {"jti": "not-a-uuid"},
         {"role": None},
     ],
-    ids=["wrong-aud", "wrong-aud-list", "wrong-iss", "refresh-type", "unknown-type", "bad-sub", "bad-jti", "no-role"],
+    ids=[
+        "wrong-aud",
+        "wrong-aud-list",
+        "wrong-iss",
+        "refresh-type",
+        "unknown-type",
+        "bad-sub",
+        "bad-jti",
+        "no-role",
+    ],
 )
 def test_wrong_claims_are_refused(overrides):
     with pytest.raises(InvalidToken):

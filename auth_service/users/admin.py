@@ -22,7 +22,15 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
-    list_display = ("email", "full_name", "role", "is_active", "is_staff", "date_joined", "last_login")
+    list_display = (
+        "email",
+        "full_name",
+        "role",
+        "is_active",
+        "is_staff",
+        "date_joined",
+        "last_login",
+    )
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("email", "full_name", "phone")
     ordering = ("-date_joined",)

@@ -327,7 +327,9 @@ class PasswordResetConfirmApi(APIView):
         request=PasswordResetConfirmInputSerializer,
         responses={
             204: OpenApiResponse(description="Password changed."),
-            400: _error("`invalid_token` (bad, expired or used token) or `invalid` (weak password)."),
+            400: _error(
+                "`invalid_token` (bad, expired or used token) or `invalid` (weak password)."
+            ),
         },
     )
     def post(self, request: Request) -> Response:

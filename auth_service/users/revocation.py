@@ -108,9 +108,7 @@ def publish_user_tokens_revoked(*, user_id: str, not_before: int) -> None:
         pipe = redis_client().pipeline(transaction=False)
         until = not_before + settings.JWT_ACCESS_TOKEN_LIFETIME + settings.JWT_LEEWAY_SECONDS
         pipe.set(not_before_key(user_id), str(not_before), exat=until)
-        pipe.publish(
-            REVOCATIONS_CHANNEL, _message({"user_id": user_id, "not_before": not_before})
-        )
+        pipe.publish(REVOCATIONS_CHANNEL, _message({"user_id": user_id, "not_before": not_before}))
         pipe.execute()
     except redis.RedisError:
         logger.exception("Could not signal the revocation of user %s's tokens", user_id)

@@ -48,7 +48,9 @@ def access_token_validate(*, token: str) -> ValidatedAccessToken:
     row = (
         User.objects.filter(pk=claims.user_id)
         .annotate(
-            revoked=Exists(AccessTokenRevocation.objects.filter(jti=claims.jti, user=OuterRef("pk")))
+            revoked=Exists(
+                AccessTokenRevocation.objects.filter(jti=claims.jti, user=OuterRef("pk"))
+            )
         )
         .values("role", "email", "is_active", "tokens_valid_after", "revoked")
         .first()

@@ -184,8 +184,17 @@ def _discard_password_reset_tokens(*, user: User, now: datetime) -> None:
 # --- accounts ----------------------------------------------------------------
 
 
-def _user_create(*, email: str, password: str, full_name: str, role: str, operator: bool = False) -> User:
+def _user_create(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: str,
+    operator: bool = False,
+    user_id: uuid.UUID | None = None,
+) -> User:
     user = User(
+        **({"id": user_id} if user_id is not None else {}),
         email=normalize_email(email),
         full_name=full_name.strip(),
         role=role,
@@ -214,6 +223,25 @@ def user_register(*, email: str, password: str, full_name: str, role: str) -> Us
     return _user_create(email=email, password=password, full_name=full_name, role=role)
 
 
+def user_seed_demo(
+    *, user_id: uuid.UUID, email: str, password: str, full_name: str, role: str
+) -> tuple[User, bool]:
+    """A demo account with a fixed id (`manage.py seed`): other services'
+    demo data (seeded properties) name their owners by these ids. Returns
+    (user, created); an account that exists already is left as it is."""
+    if role not in SIGN_UP_ROLES:
+        raise invalid("role", "Must be tenant or landlord.")
+    existing = User.objects.filter(id=user_id).first()
+    if existing is not None:
+        return existing, False
+    return (
+        _user_create(
+            email=email, password=password, full_name=full_name, role=role, user_id=user_id
+        ),
+        True,
+    )
+
+
 def user_create_admin(*, email: str, password: str, full_name: str) -> User:
     """An admin (role `admin`, Django admin access). Only `manage.py create_admin` calls this."""
     return _user_create(
@@ -227,13 +255,17 @@ def user_update_profile(*, user_id: str, data: Mapping[str, Any]) -> User:
     unknown = sorted(set(data) - set(PROFILE_FIELDS))
     if unknown:
         raise ApplicationError(
-            "invalid", "Invalid input.", fields={name: ["This field cannot be changed."] for name in unknown}
+            "invalid",
+            "Invalid input.",
+            fields={name: ["This field cannot be changed."] for name in unknown},
         )
     with transaction.atomic():
         user = _lock_user(user_id)
         if user is None or not user.is_active:
             raise NotAuthenticated()
-        changed = [name for name in PROFILE_FIELDS if name in data and getattr(user, name) != data[name]]
+        changed = [
+            name for name in PROFILE_FIELDS if name in data and getattr(user, name) != data[name]
+        ]
         if changed:
             for name in changed:
                 setattr(user, name, data[name])
@@ -430,7 +462,9 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
     new_hash = _validated_password(new_password, user=row.user, field="new_password")
     with transaction.atomic():
         user = _lock_user(row.user_id)
-        used = PasswordResetToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now)
+        used = PasswordResetToken.objects.filter(pk=row.pk, used_at__isnull=True).update(
+            used_at=now
+        )
         if user is None or not user.is_active or used != 1:  # lost a race with another use
             raise InvalidResetToken()
         user.password = new_hash

@@ -106,8 +106,12 @@ def encode_token(
     return EncodedToken(token=token, claims=claims)
 
 
-def encode_access_token(*, user_id: str, role: str, email: str, issued_at: int | None = None) -> EncodedToken:
-    return encode_token(token_type=ACCESS, user_id=user_id, role=role, email=email, issued_at=issued_at)
+def encode_access_token(
+    *, user_id: str, role: str, email: str, issued_at: int | None = None
+) -> EncodedToken:
+    return encode_token(
+        token_type=ACCESS, user_id=user_id, role=role, email=email, issued_at=issued_at
+    )
 
 
 def encode_refresh_token(*, user_id: str, issued_at: int | None = None) -> EncodedToken:

@@ -1,8 +1,13 @@
 """property_service settings: properties, images, amenities.
 
-The platform defaults (rentezy_platform.settings) plus what is this service's own.
+The platform defaults (rentezy_platform.settings) plus what is this service's own:
+where uploaded images live and the public origin their URLs point at.
 """
 
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from rentezy_platform.conf import env, is_production, repo_root, required
 from rentezy_platform.settings import *  # noqa: F403
 from rentezy_platform.settings import PLATFORM_APPS, database
 
@@ -10,3 +15,54 @@ SERVICE_NAME = "property_service"
 INSTALLED_APPS = [*PLATFORM_APPS, "properties"]
 DATABASES = {"default": database("rentezy_property")}
 READINESS_CHECKS = ["database", "kafka"]
+
+# Images. Files live under MEDIA_ROOT (in Kubernetes a shared volume: EFS) and
+# are served by this service at /media/..., which the gateway forwards. A
+# relative MEDIA_ROOT (the dev default `.data/media`) is relative to the repo root.
+_media_root = Path(
+    required("MEDIA_ROOT") if is_production() else env.str("MEDIA_ROOT", default=".data/media")
+)
+MEDIA_ROOT = str(_media_root if _media_root.is_absolute() else repo_root() / _media_root)
+MEDIA_URL = "/media/"
+
+# The public origin (the gateway) that absolute image URLs start with, in API
+# answers and in events. Production must name it: a loopback default there
+# would publish URLs no browser can open.
+PUBLIC_BASE_URL = (
+    required("PUBLIC_BASE_URL")
+    if is_production()
+    else env.str(
+        "PUBLIC_BASE_URL",
+        default=f"http://127.0.0.1:{env.int('API_GATEWAY_PORT', default=8000)}",
+    )
+).rstrip("/")
+if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http:// or https:// origin.")
+
+# Uploads: JPEG, PNG or WebP of at most PROPERTY_IMAGE_MAX_BYTES, decoded in
+# full before anything is stored (properties/images.py).
+PROPERTY_IMAGE_MAX_BYTES = env.int("PROPERTY_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+# Decoded size limit (decompression bombs): 50 megapixels is any real camera.
+PROPERTY_IMAGE_MAX_PIXELS = env.int("PROPERTY_IMAGE_MAX_PIXELS", default=50_000_000)
+PROPERTY_IMAGE_MAX_COUNT = env.int("PROPERTY_IMAGE_MAX_COUNT", default=30)
+PROPERTY_IMAGE_MAX_SIDE = 1600
+PROPERTY_THUMBNAIL_SIZE = (400, 300)
+
+# JSON bodies are a property at most (a 5000-character description): 256 KiB is
+# plenty. Multipart file parts are not counted here: they stream to a temporary
+# file past FILE_UPLOAD_MAX_MEMORY_SIZE, and the image API refuses a body
+# larger than an image plus a little multipart framing before reading it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,  # noqa: F405
+    "DESCRIPTION": "Properties, their images and amenities.",
+    "ENUM_NAME_OVERRIDES": {
+        "PropertyTypeEnum": "properties.models.PropertyType",
+        "PropertyStatusEnum": "properties.models.PropertyStatus",
+        "AmenityEnum": "properties.models.Amenity",
+        "CurrencyEnum": "properties.models.Currency",
+    },
+}

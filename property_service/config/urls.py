@@ -1,5 +1,14 @@
-"""property_service URLs."""
+"""property_service URLs.
 
+- `api/properties...`: the public routes of API.md's Properties table (via the gateway).
+- `media/...`: the stored images (via the gateway, public).
+- `internal/properties/export`: search_service's reindexing source (signed
+  with the role `service`; never routed publicly).
+"""
+
+from django.urls import include, path, re_path
+from properties.apis import PropertyExportApi
+from properties.media import media_serve
 from rentezy_platform.urls import (  # noqa: F401
     handler400,
     handler403,
@@ -8,4 +17,11 @@ from rentezy_platform.urls import (  # noqa: F401
     platform_urlpatterns,
 )
 
-urlpatterns = [*platform_urlpatterns]
+urlpatterns = [
+    *platform_urlpatterns,
+    path("api/properties", include("properties.urls")),
+    re_path(r"^media/(?P<path>.+)$", media_serve, name="media"),
+    path(
+        "internal/properties/export", PropertyExportApi.as_view(), name="internal-property-export"
+    ),
+]

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class PropertiesConfig(AppConfig):
     name = "properties"
+    default_auto_field = "django.db.models.BigAutoField"

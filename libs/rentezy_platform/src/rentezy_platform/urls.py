@@ -17,7 +17,7 @@ from django.conf import settings
 from django.urls import URLPattern, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from rentezy_platform import health
+from rentezy_platform import health, openapi  # noqa: F401  (openapi: registers the bearer scheme)
 
 handler400 = "rentezy_platform.errors.bad_request"
 handler403 = "rentezy_platform.errors.permission_denied"

@@ -1,6 +1,9 @@
-"""OpenAPI: describe the gateway identity as the bearer token clients send.
+"""OpenAPI (drf-spectacular): the gateway identity, as clients see it.
 
-(Every service needs this; it belongs in rentezy_platform, see the report.)
+Services authenticate by the gateway's signed headers
+(`GatewayIdentityAuthentication`); what a client sends is a bearer token the
+gateway checks. Registered on import, which rentezy_platform.urls does for
+every service that serves a schema.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension

@@ -1,0 +1,677 @@
+"""Thin DRF views of property_service: validate input, call one service or
+selector, serialize the result. Errors render through the platform handler as
+`{code, message, fields?}`.
+
+Public routes (through the gateway) are API.md's Properties table;
+`GET /internal/properties/export` is search_service's reindexing source
+(signed with the role `service`, never routed by the gateway).
+
+Input is strict: strings must be JSON strings and counts JSON integers; money
+is a decimal string (or a JSON number) with at most two places; any field that
+is not writable (`id`, `owner_id`, `version`...) or unknown is a 400, so a
+typo never passes silently and nothing is set by mass assignment.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rentezy_platform.errors import ApplicationError, Forbidden, NotAuthenticated
+from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.trust import IsInternalService
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from properties import selectors, services
+from properties.countries import COUNTRY_CODES
+from properties.events import property_document
+from properties.models import (
+    ADDRESS_MAX_LENGTH,
+    AREA_SQFT_MAX,
+    BATHROOMS_MAX,
+    BEDROOMS_MAX,
+    CITY_MAX_LENGTH,
+    CLIENT_STATUSES,
+    COORDINATE_DECIMAL_PLACES,
+    DESCRIPTION_MAX_LENGTH,
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_MINOR,
+    POSTAL_CODE_MAX_LENGTH,
+    STATE_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Amenity,
+    Currency,
+    PropertyStatus,
+    PropertyType,
+    canonical_amenities,
+    format_minor,
+    to_minor,
+)
+
+LANDLORD = "landlord"
+EXPORT_DEFAULT_LIMIT = 500
+EXPORT_MAX_LIMIT = 1000
+# An image plus its multipart framing (boundaries, part headers).
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+
+# Fields of a property object a client can read but never write.
+READ_ONLY_FIELDS = frozenset(
+    {"id", "owner_id", "version", "images", "thumbnail_url", "created_at", "updated_at"}
+)
+
+
+# --- input fields -----------------------------------------------------------------
+
+
+class _StringsOnly:
+    """JSON strings only: DRF's CharField would turn `5` into `"5"`."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StringField(_StringsOnly, serializers.CharField):
+    pass
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """JSON integers only: not `"3"`, `3.0` or `true`."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+_DECIMAL_STRING = re.compile(r"[+-]?[0-9]{1,20}(\.[0-9]{1,20})?")
+
+
+def _decimal(data: object) -> Decimal | None:
+    """A finite decimal from a JSON number or a plain decimal string
+    (`"1450.00"`; no exponent, separators, NaN or Infinity), else None."""
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, int):
+        return Decimal(data)
+    if isinstance(data, float):
+        # repr() is the shortest string that reads back as the same float: 0.1 → "0.1".
+        return Decimal(repr(data)) if math.isfinite(data) else None
+    if isinstance(data, str) and _DECIMAL_STRING.fullmatch(data.strip()):
+        try:
+            return Decimal(data.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid ones
+            return None
+    return None
+
+
+def _decimal_places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "1450.00"})
+class MoneyField(serializers.Field):
+    """An amount as the API shows it (`"1450.00"`) ↔ integer minor units."""
+
+    default_error_messages = {
+        "invalid": 'Enter an amount as a decimal string such as "1450.00".',
+        "max_decimal_places": "Use at most 2 decimal places.",
+        "positive": "Must be greater than 0.",
+        "not_negative": "Must be 0 or more.",
+        "max_value": f"Must be at most {format_minor(MONEY_MAX_MINOR)}.",
+    }
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs) -> None:
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> int:
+        value = _decimal(data)
+        if value is None:
+            self.fail("invalid")
+        if value < 0 or (value == 0 and not self.allow_zero):
+            self.fail("not_negative" if self.allow_zero else "positive")
+        if value > Decimal(MONEY_MAX_MINOR).scaleb(-MONEY_DECIMAL_PLACES):
+            self.fail("max_value")
+        if _decimal_places(value) > MONEY_DECIMAL_PLACES:
+            self.fail("max_decimal_places")
+        return to_minor(value)
+
+    def to_representation(self, value: int) -> str:
+        return format_minor(value)
+
+
+@extend_schema_field(OpenApiTypes.DOUBLE)
+class CoordinateField(serializers.Field):
+    """Degrees as a JSON number (or decimal string), rounded to 6 places
+    (about 0.1 m): map widgets send more digits than anyone can use."""
+
+    default_error_messages = {
+        "invalid": "Enter a number of degrees.",
+        "range": "Must be between {low} and {high}.",
+    }
+
+    def __init__(self, *, limit: int, **kwargs) -> None:
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> Decimal:
+        value = _decimal(data)
+        if value is None:
+            self.fail("invalid")
+        if not -self.limit <= value <= self.limit:
+            self.fail("range", low=-self.limit, high=self.limit)
+        return value.quantize(Decimal(1).scaleb(-COORDINATE_DECIMAL_PLACES), ROUND_HALF_EVEN)
+
+    def to_representation(self, value: Decimal) -> float:
+        return float(value)
+
+
+@extend_schema_field({"type": "number", "multipleOf": 0.5, "minimum": 0, "maximum": 50})
+class BathroomsField(serializers.Field):
+    default_error_messages = {
+        "invalid": "Enter a number of bathrooms such as 1 or 1.5.",
+        "range": f"Must be between 0 and {BATHROOMS_MAX}.",
+        "step": "Use steps of 0.5 (1, 1.5, 2 ...).",
+    }
+
+    def to_internal_value(self, data) -> Decimal:
+        value = _decimal(data)
+        if value is None:
+            self.fail("invalid")
+        if not 0 <= value <= BATHROOMS_MAX:
+            self.fail("range")
+        if (value * 2) % 1 != 0:
+            self.fail("step")
+        return value.quantize(Decimal("0.1"))
+
+    def to_representation(self, value: Decimal) -> float:
+        return float(value)
+
+
+class CodeField(StringField):
+    """An upper-case code from a fixed set; accepted in any case."""
+
+    def __init__(self, *, codes: frozenset[str] | list[str], message: str, **kwargs) -> None:
+        self.codes = frozenset(codes)
+        kwargs["error_messages"] = {"unknown": message, **kwargs.get("error_messages", {})}
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> str:
+        value = super().to_internal_value(data).upper()
+        if value not in self.codes:
+            self.fail("unknown")
+        return value
+
+
+@extend_schema_field(
+    {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$", "nullable": True}
+)
+class StrictDateField(serializers.DateField):
+    """`YYYY-MM-DD` strings only, from 2000-01-01 to 2099-12-31."""
+
+    default_error_messages = {
+        **serializers.DateField.default_error_messages,
+        "invalid": "Enter a date as YYYY-MM-DD.",
+        "range": f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.",
+    }
+
+    def to_internal_value(self, value) -> date:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            self.fail("invalid")
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            self.fail("invalid")
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            self.fail("range")
+        return parsed
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "enum": Amenity.values}, "uniqueItems": True}
+)
+class AmenitiesField(serializers.ListField):
+    """Amenities from the vocabulary (models.Amenity); duplicates are dropped
+    and the list is kept in vocabulary order."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(child=StringField(max_length=64), max_length=100, **kwargs)
+
+    def to_internal_value(self, data) -> list[str]:
+        values = super().to_internal_value(data)
+        unknown = sorted(set(values) - set(Amenity.values))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown amenities: {', '.join(unknown)}. Allowed: {', '.join(Amenity.values)}."
+            )
+        return canonical_amenities(values)
+
+
+# --- serializers ------------------------------------------------------------------
+
+
+class PropertyInputSerializer(serializers.Serializer):
+    """The writable fields of a property (POST: the required ones must be
+    there; PATCH: any subset, validated with `partial=True`)."""
+
+    title = StringField(max_length=TITLE_MAX_LENGTH)
+    description = StringField(max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, required=False)
+    property_type = serializers.ChoiceField(choices=PropertyType.choices)
+    address_line1 = StringField(max_length=ADDRESS_MAX_LENGTH)
+    city = StringField(max_length=CITY_MAX_LENGTH)
+    state = StringField(max_length=STATE_MAX_LENGTH, allow_blank=True, required=False)
+    postal_code = StringField(max_length=POSTAL_CODE_MAX_LENGTH, allow_blank=True, required=False)
+    country = CodeField(
+        codes=COUNTRY_CODES,
+        max_length=2,
+        message='Use an ISO 3166-1 alpha-2 country code such as "US".',
+        help_text="ISO 3166-1 alpha-2, stored upper-case.",
+    )
+    latitude = CoordinateField(limit=90, allow_null=True, required=False)
+    longitude = CoordinateField(limit=180, allow_null=True, required=False)
+    bedrooms = StrictIntegerField(min_value=0, max_value=BEDROOMS_MAX)
+    bathrooms = BathroomsField()
+    area_sqft = StrictIntegerField(
+        min_value=1, max_value=AREA_SQFT_MAX, allow_null=True, required=False
+    )
+    monthly_rent = MoneyField(source="monthly_rent_minor")
+    deposit = MoneyField(source="deposit_minor", allow_zero=True, required=False)
+    currency = CodeField(
+        codes=Currency.values,
+        message=f"Use a supported ISO 4217 currency: {', '.join(Currency.values)}.",
+        required=False,
+        help_text='ISO 4217, default "USD".',
+    )
+    amenities = AmenitiesField(required=False)
+    available_from = StrictDateField(allow_null=True, required=False)
+    status = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in CLIENT_STATUSES],
+        required=False,
+        error_messages={
+            "invalid_choice": (
+                '"{input}" is not a valid status: use draft, listed or rented '
+                "(DELETE archives a property)."
+            )
+        },
+        help_text="Default draft. `archived` only through DELETE.",
+    )
+
+    def to_internal_value(self, data):
+        # Every unknown or read-only key is reported along with the other errors.
+        refused = {}
+        if isinstance(data, Mapping):
+            for name in data:
+                if name not in self.fields:
+                    refused[str(name)] = [
+                        "This field cannot be set."
+                        if name in READ_ONLY_FIELDS
+                        else "Unknown field."
+                    ]
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if refused and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **refused}) from None
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return values
+
+
+class PropertyImageOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField(help_text="The image (longest side at most 1600 px).")
+    thumbnail_url = serializers.URLField(help_text="A 400x300 cover-cropped thumbnail.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class PropertyOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    owner_id = serializers.UUIDField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    property_type = serializers.ChoiceField(choices=PropertyType.choices)
+    address_line1 = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+    latitude = CoordinateField(limit=90, allow_null=True)
+    longitude = CoordinateField(limit=180, allow_null=True)
+    bedrooms = serializers.IntegerField()
+    bathrooms = BathroomsField()
+    area_sqft = serializers.IntegerField(allow_null=True)
+    monthly_rent = MoneyField(source="monthly_rent_minor")
+    deposit = MoneyField(source="deposit_minor", allow_zero=True)
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    amenities = serializers.ListField(child=serializers.ChoiceField(choices=Amenity.choices))
+    available_from = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=PropertyStatus.choices)
+    version = serializers.IntegerField(help_text="Starts at 1; +1 on every change.")
+    thumbnail_url = serializers.URLField(
+        allow_null=True, help_text="The first image's thumbnail, or null."
+    )
+    images = PropertyImageOutputSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+NOT_AUTHENTICATED = _error("`not_authenticated`: no, bad, expired or revoked token.")
+INVALID = _error("`invalid` (with `fields`) or `parse_error`.")
+NOT_FOUND = _error(
+    "`not_found`: no such property, a non-UUID id, or a draft or archived property of someone else."
+)
+NOT_OWNER = _error("`forbidden`: a listed or rented property of someone else.")
+ARCHIVED = _error("`property_archived`: an archived property can no longer be changed.")
+
+
+# --- permissions ------------------------------------------------------------------
+
+
+class IsLandlord(BasePermission):
+    message = "Only landlords can list properties."
+
+    def has_permission(self, request, view) -> bool:
+        return getattr(request.user, "role", None) == LANDLORD
+
+
+def _caller_id(request: Request) -> str | None:
+    return request.user.user_id if request.user.is_authenticated else None
+
+
+# --- views ------------------------------------------------------------------------
+
+
+class PropertyListCreateApi(APIView):
+    pagination_class = PageNumberPagination
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), IsLandlord()]
+        return [AllowAny()]
+
+    @extend_schema(
+        tags=["properties"],
+        summary="Browse listed properties, or the caller's own",
+        description=(
+            "Listed properties, newest first. `?owner=me` (a landlord's token): the "
+            "caller's own properties in every status, archived included."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "owner", str, enum=["me"], description="`me`: the caller's own properties."
+            ),
+        ],
+        responses={
+            200: PropertyOutputSerializer(many=True),
+            400: INVALID,
+            401: _error("`not_authenticated`: `owner=me` without a token."),
+            403: _error("`forbidden`: `owner=me` by a user who is not a landlord."),
+            404: _error("`not_found`: a page past the last one."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        owner = request.query_params.get("owner")
+        if owner is None:
+            properties = selectors.property_list_listed()
+        elif owner == "me":
+            if not request.user.is_authenticated:
+                raise NotAuthenticated()
+            if request.user.role != LANDLORD:
+                raise Forbidden(message="Only landlords own properties.")
+            properties = selectors.property_list_owned(owner_id=request.user.user_id)
+        else:
+            raise ApplicationError(
+                "invalid", "Invalid input.", fields={"owner": ['The only value is "me".']}
+            )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(properties, request, view=self)
+        return paginator.get_paginated_response(PropertyOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["properties"],
+        summary="List a new property (landlords)",
+        description=(
+            "The caller becomes its owner. `status` defaults to `draft` (visible to the "
+            "owner only); `listed` publishes it."
+        ),
+        request=PropertyInputSerializer,
+        responses={
+            201: PropertyOutputSerializer,
+            400: INVALID,
+            401: NOT_AUTHENTICATED,
+            403: _error("`forbidden`: the caller is not a landlord."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PropertyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        property = services.property_create(
+            owner_id=request.user.user_id, fields=serializer.validated_data
+        )
+        return Response(PropertyOutputSerializer(property).data, status=status.HTTP_201_CREATED)
+
+
+class PropertyDetailApi(APIView):
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        tags=["properties"],
+        summary="One property",
+        description=(
+            "Listed and rented properties are public; draft and archived ones exist "
+            "for their owner only."
+        ),
+        responses={200: PropertyOutputSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, property_id: str) -> Response:
+        property = selectors.property_get_visible(
+            property_id=property_id, viewer_id=_caller_id(request)
+        )
+        return Response(PropertyOutputSerializer(property).data)
+
+    @extend_schema(
+        tags=["properties"],
+        summary="Change some fields of one's property",
+        description=(
+            "Any writable field. A PATCH that changes no value leaves the property (and "
+            "its `version`) as it is and publishes nothing."
+        ),
+        request=PropertyInputSerializer(partial=True),
+        responses={
+            200: PropertyOutputSerializer,
+            400: INVALID,
+            401: NOT_AUTHENTICATED,
+            403: NOT_OWNER,
+            404: NOT_FOUND,
+            409: ARCHIVED,
+        },
+    )
+    def patch(self, request: Request, property_id: str) -> Response:
+        serializer = PropertyInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        property = services.property_update(
+            property_id=property_id, actor_id=request.user.user_id, fields=serializer.validated_data
+        )
+        # Fresh images for the answer (the write itself never reads them).
+        property = selectors.property_get_visible(
+            property_id=property.id, viewer_id=request.user.user_id
+        )
+        return Response(PropertyOutputSerializer(property).data)
+
+    @extend_schema(
+        tags=["properties"],
+        summary="Archive one's property",
+        description=(
+            "It leaves the listings and search and can no longer be changed; its owner "
+            "still sees it. Archiving an archived property again is a 204 that changes nothing."
+        ),
+        responses={
+            204: OpenApiResponse(description="Archived."),
+            401: NOT_AUTHENTICATED,
+            403: NOT_OWNER,
+            404: NOT_FOUND,
+        },
+    )
+    def delete(self, request: Request, property_id: str) -> Response:
+        services.property_archive(property_id=property_id, actor_id=request.user.user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PropertyImageCreateApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    class PropertyImageCreatedSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        url = serializers.URLField()
+        thumbnail_url = serializers.URLField()
+        width = serializers.IntegerField()
+        height = serializers.IntegerField()
+
+    @extend_schema(
+        tags=["properties"],
+        summary="Add a photo to one's property",
+        description=(
+            "Multipart field `image`: a JPEG, PNG or WebP of at most 10 MB (checked by "
+            "decoding it, whatever its name or type claims). It is stored re-encoded "
+            "without metadata (EXIF, GPS...), upright, at most 1600 px on its longest "
+            "side, with a 400x300 thumbnail; the first image's thumbnail is the property's."
+        ),
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"image": {"type": "string", "format": "binary"}},
+                "required": ["image"],
+            }
+        },
+        responses={
+            201: PropertyImageCreatedSerializer,
+            400: _error(
+                "`invalid` with `fields.image`: missing, not an image, corrupt, too large."
+            ),
+            401: NOT_AUTHENTICATED,
+            403: NOT_OWNER,
+            404: NOT_FOUND,
+            409: ARCHIVED,
+            413: _error("`payload_too_large`: the request body is far over the limit."),
+            415: _error("`unsupported_media_type`: not multipart/form-data."),
+        },
+    )
+    def post(self, request: Request, property_id: str) -> Response:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        limit = settings.PROPERTY_IMAGE_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
+        if length.isdigit() and int(length) > limit:
+            # Refused before a byte of it is read or spooled to disk.
+            raise ApplicationError(
+                "payload_too_large", "The request body is too large.", status=413
+            )
+        image = services.property_image_add(
+            property_id=property_id,
+            actor_id=request.user.user_id,
+            upload=request.FILES.get("image"),
+        )
+        return Response(
+            self.PropertyImageCreatedSerializer(image).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PropertyExportApi(APIView):
+    """search_service's reindexing source: every property, every status."""
+
+    permission_classes = [IsInternalService]
+
+    class PropertyExportOutputSerializer(serializers.Serializer):
+        results = serializers.ListField(
+            child=serializers.DictField(),
+            help_text="property_document()s: the data of rentezy.property.* events.",
+        )
+        next_after = serializers.UUIDField(
+            allow_null=True, help_text="Pass as `after` for the next page; null on the last."
+        )
+
+    @extend_schema(
+        tags=["internal"],
+        summary="Export every property as its event document (services only)",
+        description=(
+            "Keyset pagination in id order: `after` is the last id of the previous page. "
+            "Each result is exactly the `data` of a rentezy.property.* event."
+        ),
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.UUID, description="Start after this id."),
+            OpenApiParameter(
+                "limit", int, description=f"1..{EXPORT_MAX_LIMIT}, default {EXPORT_DEFAULT_LIMIT}."
+            ),
+        ],
+        responses={
+            200: PropertyExportOutputSerializer,
+            400: INVALID,
+            401: NOT_AUTHENTICATED,
+            403: _error("`forbidden`: not a service identity."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        errors: dict[str, list[str]] = {}
+        after = None
+        raw_after = request.query_params.get("after")
+        if raw_after is not None:
+            after = selectors.parse_uuid(raw_after)
+            if after is None:
+                errors["after"] = ["A property id (UUID) is required."]
+        limit = EXPORT_DEFAULT_LIMIT
+        raw_limit = request.query_params.get("limit")
+        if raw_limit is not None:
+            if (
+                raw_limit.isascii()
+                and raw_limit.isdigit()
+                and 1 <= int(raw_limit) <= EXPORT_MAX_LIMIT
+            ):
+                limit = int(raw_limit)
+            else:
+                errors["limit"] = [f"An integer from 1 to {EXPORT_MAX_LIMIT} is required."]
+        if errors:
+            raise ApplicationError("invalid", "Invalid input.", fields=errors)
+        properties, next_after = selectors.property_export_page(after=after, limit=limit)
+        return Response(
+            {
+                "results": [property_document(p) for p in properties],
+                "next_after": str(next_after) if next_after is not None else None,
+            }
+        )
