@@ -1,5 +1,6 @@
-"""search_service URLs."""
+"""search_service URLs: `api/search/properties` (public, through the gateway)."""
 
+from django.urls import include, path
 from rentezy_platform.urls import (  # noqa: F401
     handler400,
     handler403,
@@ -8,4 +9,7 @@ from rentezy_platform.urls import (  # noqa: F401
     platform_urlpatterns,
 )
 
-urlpatterns = [*platform_urlpatterns]
+urlpatterns = [
+    *platform_urlpatterns,
+    path("api/search/", include("search.urls")),
+]

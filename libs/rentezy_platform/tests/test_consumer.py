@@ -321,3 +321,55 @@ def test_offsets_are_committed_while_running_once_the_consumer_is_idle(event_typ
             timeout=15,
             message="offsets committed while the consumer still runs",
         )
+
+
+class EngineDown(Exception):
+    """Stands for a dependency outage a service declares transient."""
+
+
+def test_transient_errors_are_retried_past_max_retries_and_never_dead_lettered(event_type, topic):
+    event = widget_event(event_type, seq=0)
+    produce(topic, [event.to_json()])
+    outage = {"left": 6}  # more failures than max_retries allows
+
+    def handler(evt):
+        if outage["left"]:
+            outage["left"] -= 1
+            raise EngineDown("search engine unavailable")
+        effect_counter_increment(evt)
+
+    group = f"test-{uuid.uuid4().hex}"
+    with ConsumerThread(
+        group,
+        [topic],
+        {event_type: handler},
+        max_retries=2,
+        backoff_initial=0.01,
+        backoff_max=0.05,
+        transient_errors=(EngineDown,),
+    ) as consumer:
+        wait_until(lambda: consumer.runner.processed == 1, timeout=30)
+    assert outage["left"] == 0
+    assert consumer.runner.dead_lettered == 0
+    assert dict(EffectCounter.objects.values_list("event_id", "count")) == {event.id: 1}
+    assert KafkaTestConsumer(dlq_topic(topic)).poll(timeout=1.0) == []
+
+
+def test_other_errors_still_go_to_the_dlq_after_max_retries(event_type, topic):
+    event = widget_event(event_type, seq=0)
+    produce(topic, [event.to_json()])
+
+    def handler(evt):
+        raise RuntimeError("a bug, not an outage")
+
+    group = f"test-{uuid.uuid4().hex}"
+    with ConsumerThread(
+        group,
+        [topic],
+        {event_type: handler},
+        max_retries=2,
+        backoff_initial=0.01,
+        transient_errors=(EngineDown,),
+    ) as consumer:
+        wait_until(lambda: consumer.runner.dead_lettered == 1, timeout=30)
+    assert EffectCounter.objects.count() == 0

@@ -13,7 +13,8 @@ For each message, in partition order:
    `<topic>.dlq` with error headers, the delivery awaited, and the consumer
    moves on. Database outages (OperationalError/InterfaceError) are not the
    message's fault: they are retried until the database is back, never
-   dead-lettered.
+   dead-lettered. Nor are the handler's `transient_errors` (the outage of a
+   dependency such as the search engine, named by the service).
 
 Transactions: consecutive messages that succeed at the first try are applied
 in ONE database transaction (`inbox_process` nests without a savepoint): one
@@ -99,6 +100,7 @@ class ConsumerRunner(StoppableWorker):
         batch_size: int = 100,
         poll_timeout: float = 1.0,
         commit_interval: float = 0.5,
+        transient_errors: tuple[type[BaseException], ...] = (),
         create_topics: bool = True,
         using: str = "default",
     ) -> None:
@@ -122,6 +124,9 @@ class ConsumerRunner(StoppableWorker):
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.commit_interval = commit_interval
+        # Outages of what a handler talks to (a search engine down): retried
+        # with backoff until it is back, like the database, never dead-lettered.
+        self.transient_errors = tuple(transient_errors)
         self.create_topics = create_topics
         self.using = using
         super().__init__()
@@ -370,12 +375,16 @@ class ConsumerRunner(StoppableWorker):
                 applied = inbox_process(
                     event, handler, consumer_group=self.group_id, using=self.using
                 )
-            except (OperationalError, InterfaceError) as exc:
+            except (OperationalError, InterfaceError, *self.transient_errors) as exc:
+                database = isinstance(exc, (OperationalError, InterfaceError))
                 logger.warning(
-                    "consumer database error, retrying",
-                    extra={"event_id": event.id, "error": str(exc)},
+                    "consumer database error, retrying"
+                    if database
+                    else "consumer dependency unavailable, retrying",
+                    extra={"event_id": event.id, "error": str(exc), "error_type": _error_type(exc)},
                 )
-                connections[self.using].close()
+                if database:
+                    connections[self.using].close()
                 if self._stop.wait(infra_delay):
                     return False
                 infra_delay = min(infra_delay * 2, self.backoff_max)

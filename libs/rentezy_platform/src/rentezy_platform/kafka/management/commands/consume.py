@@ -47,10 +47,17 @@ class Command(BaseCommand):
                 handlers = import_string(handlers)
             except ImportError as exc:
                 raise CommandError(f"cannot import KAFKA_CONSUMER handlers: {exc}") from exc
+        try:
+            transient_errors = tuple(
+                import_string(path) for path in conf.get("transient_errors", ())
+            )
+        except ImportError as exc:
+            raise CommandError(f"cannot import KAFKA_CONSUMER transient_errors: {exc}") from exc
         runner = ConsumerRunner(
             group_id or conf["group_id"],
             [physical_topic(topic) for topic in conf["topics"]],
             handlers,
+            transient_errors=transient_errors,
             **{key: conf[key] for key in RUNNER_OPTIONS if key in conf},
         )
         runner.install_signal_handlers()
