@@ -192,7 +192,9 @@ def indexing_lag(client: httpx.Client, owner_headers: dict, writes: int) -> list
             if time.perf_counter() - written > 30:
                 raise RuntimeError(f"property {word} not searchable after 30 s")
             time.sleep(0.01)
-        time.sleep(0.2)  # a write every ~0.2 s, not a burst
+        # Not a burst, and not in step with the engine's periodic refresh
+        # (a fixed rhythm would always land at the same point of its cycle).
+        time.sleep(random.uniform(0.1, 0.7))
     return lags
 
 

@@ -38,7 +38,7 @@ def test_ensure_index_creates_the_first_index_behind_the_alias_once(alias):
         index_settings["number_of_replicas"],
         index_settings["refresh_interval"],
         index_settings["max_result_window"],
-    ) == ("1", "0", "1s", "10000")
+    ) == ("1", "0", "500ms", "10000")
     assert index_settings["analysis"]["normalizer"]["folded"] == {
         "type": "custom",
         "filter": ["lowercase", "asciifolding"],

@@ -281,7 +281,7 @@ def test_reindex_replaces_the_index_with_the_export(search_alias):
     assert result.old_indices == [f"{search_alias}-initial"]
     assert result.deleted_indices == [f"{search_alias}-initial"]
     assert engine.indices(f"{search_alias}*") == {result.index: [search_alias]}
-    assert engine.index_definition(result.index)["settings"]["index"]["refresh_interval"] == "1s"
+    assert engine.index_definition(result.index)["settings"]["index"]["refresh_interval"] == "500ms"
     assert [r["title"] for r in listed().values()] == ["Kept", "After", "Missed by the consumer"]
     assert engine.count(index=search_alias) == 5
 

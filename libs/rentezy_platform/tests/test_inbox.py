@@ -1,4 +1,4 @@
-"""inbox_process: the effect and its dedup record commit together."""
+"""inbox_process and inbox_claim: the effect and its dedup record commit together."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from rentezy_platform.events import CloudEvent
 from rentezy_platform.inbox.models import InboxMessage
-from rentezy_platform.inbox.services import inbox_process
+from rentezy_platform.inbox.services import inbox_claim, inbox_process
 
 from tests.widgets.models import EffectCounter
 from tests.widgets.services import effect_counter_increment
@@ -107,3 +107,35 @@ def test_without_savepoint_a_failure_dooms_the_callers_transaction():
         assert transaction.get_rollback() is True
     assert EffectCounter.objects.count() == 0
     assert InboxMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_claim_records_many_at_once_and_returns_only_the_new_ones():
+    old, new, other_source = make_event("e-old"), make_event("e-new"), make_event("e-old", "/x")
+    with transaction.atomic():
+        assert inbox_claim([old], consumer_group="g1") == {("/platform_tests", "e-old")}
+    with transaction.atomic():
+        claimed = inbox_claim([old, new, new, other_source], consumer_group="g1")
+    assert claimed == {("/platform_tests", "e-new"), ("/x", "e-old")}
+    assert InboxMessage.objects.filter(consumer_group="g1").count() == 3
+    # Another group claims the same events for itself.
+    with transaction.atomic():
+        assert len(inbox_claim([old, new], consumer_group="g2")) == 2
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_claim_leaves_no_record():
+    event = make_event("e-rollback")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        inbox_claim([event], consumer_group="g1")
+        raise RuntimeError("the effect failed")
+    assert not InboxMessage.objects.filter(event_id="e-rollback").exists()
+    with transaction.atomic():
+        assert inbox_claim([event], consumer_group="g1") == {("/platform_tests", "e-rollback")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claim_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        inbox_claim([make_event()], consumer_group="g1")
+    assert inbox_claim([], consumer_group="g1") == set()

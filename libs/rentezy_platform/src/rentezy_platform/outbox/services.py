@@ -8,14 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from rentezy_platform.events import CloudEvent, InvalidEvent, topic_for, validate_event
 from rentezy_platform.outbox.models import OutboxMessage
 from rentezy_platform.request_id import current_request_id
 
-NOTIFY_CHANNEL = "rentezy_outbox"
+NOTIFY_CHANNEL = "rentezy_outbox"  # also named in migrations/0002_notify_trigger.py
 # Kafka's default message size limit is 1 MiB; refuse at write time what the
 # relay could never publish (it would otherwise fail on every attempt).
 DEFAULT_MAX_EVENT_BYTES = 900_000
@@ -107,11 +107,10 @@ def outbox_enqueue(
         payload=event.to_dict(),
         headers=kafka_headers_for(event),
     )
-    # Postgres delivers NOTIFY only when this transaction commits (and never
-    # if it rolls back), and folds duplicates within one transaction: the
-    # relay wakes exactly when there is something committed to publish.
-    with connection.cursor() as cursor:
-        cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    # The insert fires NOTIFY (trigger of migration 0002): Postgres delivers
+    # it only when this transaction commits (never if it rolls back) and folds
+    # duplicates within one transaction, so the relay wakes exactly when there
+    # is something committed to publish.
     return message
 
 
