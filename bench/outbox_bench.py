@@ -1,6 +1,6 @@
 """Outbox -> Kafka -> consumer benchmark against the real native stack.
 
-    uv run python bench/outbox_bench.py [--burst 5000] [--rate 200] [--duration 15] [--writers 4]
+    uv run python bench/outbox_bench.py [--burst 5000] [--rate 200] [--duration 15] [--writers 2]
 
 Three processes, as in a deployed service: this one writes (state + outbox
 row per event, like a request would), the relay runs as `manage.py
@@ -152,7 +152,10 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--writers", type=int, default=4, help="writer processes in phase 2")
+    # Two, as property_service and the other WSGI services run: gunicorn with
+    # two worker processes (Procfile). More processes than cores only adds
+    # context switches on this 2-CPU machine.
+    parser.add_argument("--writers", type=int, default=2, help="writer processes in phase 2")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="outbox-bench-"))

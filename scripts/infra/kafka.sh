@@ -122,8 +122,10 @@ cmd_launch() {
     read -r -a heap <<<"$KAFKA_HEAP"
     # log4j2.shutdownHookEnabled=false keeps logging alive until the broker's
     # own shutdown hook has finished (so "shut down completed" is logged).
+    # GC log as Kafka's own kafka-run-class.sh writes one: a pause shows up there.
     spawn kafka "$KAFKA_OUT" "$(java_cmd)" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
         -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
+        "-Xlog:gc*:file=$KAFKA_LOGS/gc.log:time,uptime,level,tags:filecount=3,filesize=10M" \
         -Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_SRC/log4j2.properties" \
         -Dlog4j2.shutdownHookEnabled=false -Dkafka.logs.dir="$KAFKA_LOGS" \
         -cp "$KAFKA_LIBS/*" "$KAFKA_MAIN" "$KAFKA_CONF"

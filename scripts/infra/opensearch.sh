@@ -90,6 +90,7 @@ cmd_launch() {
     # log4j2.shutdownHookEnabled=false: the launcher's own hook closes the
     # node, and logging must still work while it does.
     spawn opensearch "$OS_OUT" "$(java_cmd)" "${heap[@]}" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+        "-Xlog:gc*:file=$OS_LOGS/gc.log:time,uptime,level,tags:filecount=3,filesize=10M" \
         -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djava.io.tmpdir="$OS_DIR/tmp" \
         -Dlog4j2.shutdownHookEnabled=false -Dlog4j2.formatMsgNoLookups=true \
         -Dio.netty.allocator.numDirectArenas=0 \

@@ -60,11 +60,17 @@ def contracts_dir() -> Path:
         pass
     if not configured:
         configured = os.environ.get(CONTRACTS_DIR_ENV)
-    if not configured:
-        return _REPO_ROOT / "contracts" / "events"
-    # Not resolve()d: this runs on every validation and the path is only a
-    # cache key and a place to read from.
-    return Path(configured)
+    # Memoized per configured value: this runs several times per event.
+    # Not resolve()d: the path is only a cache key and a place to read from.
+    path = _dir_cache.get(configured)
+    if path is None:
+        path = _dir_cache[configured] = (
+            Path(configured) if configured else _REPO_ROOT / "contracts" / "events"
+        )
+    return path
+
+
+_dir_cache: dict[str | os.PathLike[str] | None, Path] = {}
 
 
 @dataclass

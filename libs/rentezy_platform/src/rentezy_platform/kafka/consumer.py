@@ -229,9 +229,11 @@ class ConsumerRunner(StoppableWorker):
         self._fast_path_failures.clear()
         self._pending_offsets.update(next_offsets)
         if time.monotonic() - self._last_commit >= self.commit_interval:
-            self._commit_offsets(consumer)
+            # Not waited for: the next batch goes on meanwhile. A later commit
+            # (or the synchronous one at revoke/shutdown) supersedes one lost.
+            self._commit_offsets(consumer, asynchronous=True)
 
-    def _commit_offsets(self, consumer: Consumer) -> None:
+    def _commit_offsets(self, consumer: Consumer, *, asynchronous: bool = False) -> None:
         """Commit the offsets applied so far: at most every `commit_interval`
         seconds while busy, whenever idle, on a rebalance and on shutdown.
 
@@ -246,7 +248,7 @@ class ConsumerRunner(StoppableWorker):
         self._pending_offsets.clear()
         self._last_commit = time.monotonic()
         try:
-            consumer.commit(offsets=offsets, asynchronous=False)
+            consumer.commit(offsets=offsets, asynchronous=asynchronous)
         except KafkaException as exc:
             # Typically a rebalance: the new owner re-reads from the last
             # commit and the inbox skips what was already applied.
