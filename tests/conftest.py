@@ -182,6 +182,21 @@ def _die_with_parent() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _spawn(command: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start `command` logging to `log` (appended), in its own process group,
+    dying with pytest."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+
+
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -383,16 +398,7 @@ class Platform:
         self, name: str, command: list[str], *, cwd: Path, env: dict[str, str]
     ) -> None:
         log = self.logs / f"{name}.log"
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
-            )
+        popen = _spawn(command, cwd=cwd, env=env, log=log)
         self.workers[name] = Process(name=name, url="(worker)", log=log, popen=popen)
 
     def _start_gateway(self) -> None:
@@ -454,16 +460,7 @@ class Platform:
         self, name: str, command: list[str], *, cwd: Path, env: dict[str, str], port: int, log: Path
     ) -> Process:
         offset = log.stat().st_size if log.exists() else 0
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
-            )
+        popen = _spawn(command, cwd=cwd, env=env, log=log)
         process = Process(name=name, url=f"http://127.0.0.1:{port}", log=log, popen=popen)
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while True:

@@ -1,16 +1,14 @@
 """users/services.py: accounts, sessions and passwords, including the races."""
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rentezy_platform.errors import ApplicationError, NotAuthenticated
 from rentezy_platform.events import validate_event
 from rentezy_platform.outbox.models import OutboxMessage
-from rentezy_platform.testing import outbox_events
+from rentezy_platform.testing import outbox_events, run_concurrently
 from users import services
 from users.models import AccessTokenRevocation, PasswordResetToken, RefreshToken, Role, User
 from users.selectors import access_token_validate
@@ -19,28 +17,6 @@ from users.tokens import decode_token, encode_refresh_token, token_hash
 from tests.conftest import PASSWORD, make_user, unique_email
 
 NEW_PASSWORD = "a brand new long passphrase"
-
-
-def _run_concurrently(count: int, target) -> list:
-    """Run `target()` in `count` threads released together; results or exceptions."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = target()
-        except BaseException as exc:  # collected for the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 # --- accounts ----------------------------------------------------------------
@@ -96,9 +72,9 @@ def test_failed_registration_writes_nothing(kwargs):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sign_ups_of_one_address_make_one_account():
     email = unique_email()
-    results = _run_concurrently(
+    results = run_concurrently(
         4,
-        lambda: services.user_register(
+        lambda _: services.user_register(
             email=email, password=PASSWORD, full_name="Grace Hopper", role=Role.TENANT
         ),
     )
@@ -231,8 +207,8 @@ def test_concurrent_uses_of_one_refresh_token_rotate_at_most_once():
     user = make_user()
     login = services.user_login(email=user.email, password=PASSWORD)
 
-    results = _run_concurrently(
-        5, lambda: services.refresh_token_rotate(refresh=login.tokens.refresh.token)
+    results = run_concurrently(
+        5, lambda _: services.refresh_token_rotate(refresh=login.tokens.refresh.token)
     )
 
     winners = [r for r in results if isinstance(r, services.TokenPair)]
@@ -366,8 +342,8 @@ def test_one_reset_token_used_concurrently_works_once(mailoutbox):
     services.password_reset_request(email=user.email)
     token = mailoutbox[0].body.split("?token=")[1].split()[0]
 
-    results = _run_concurrently(
-        4, lambda: services.password_reset_confirm(token=token, new_password=NEW_PASSWORD)
+    results = run_concurrently(
+        4, lambda _: services.password_reset_confirm(token=token, new_password=NEW_PASSWORD)
     )
 
     assert results.count(None) == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -60,22 +61,6 @@ def _token_field(max_length: int = MAX_TOKEN_LENGTH) -> StringField:
     return StringField(max_length=max_length)
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-NOT_AUTHENTICATED = _error("`not_authenticated`: no, bad, expired or revoked token.")
-INVALID = _error("`invalid` (with `fields`) or `parse_error`.")
-
-
 class UserOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
@@ -114,7 +99,7 @@ class RegisterApi(APIView):
         request=RegisterInputSerializer,
         responses={
             201: UserOutputSerializer,
-            400: _error(
+            400: error_schema(
                 "`invalid` (weak password, role other than tenant/landlord, bad e-mail...) "
                 "or `email_taken`."
             ),
@@ -146,7 +131,9 @@ class LoginApi(APIView):
         responses={
             200: LoginOutputSerializer,
             400: INVALID,
-            401: _error("`invalid_credentials`: wrong e-mail or password, or a disabled account."),
+            401: error_schema(
+                "`invalid_credentials`: wrong e-mail or password, or a disabled account."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -199,7 +186,7 @@ class LogoutApi(APIView):
         request=LogoutInputSerializer,
         responses={
             204: OpenApiResponse(description="Logged out."),
-            400: _error("`invalid`: `refresh` is not a refresh token of the caller."),
+            400: error_schema("`invalid`: `refresh` is not a refresh token of the caller."),
             401: NOT_AUTHENTICATED,
         },
     )
@@ -283,7 +270,7 @@ class PasswordChangeApi(APIView):
         request=PasswordChangeInputSerializer,
         responses={
             204: OpenApiResponse(description="Changed; log in again."),
-            400: _error("`invalid`: wrong `old_password` or weak `new_password`."),
+            400: error_schema("`invalid`: wrong `old_password` or weak `new_password`."),
             401: NOT_AUTHENTICATED,
         },
     )
@@ -327,7 +314,7 @@ class PasswordResetConfirmApi(APIView):
         request=PasswordResetConfirmInputSerializer,
         responses={
             204: OpenApiResponse(description="Password changed."),
-            400: _error(
+            400: error_schema(
                 "`invalid_token` (bad, expired or used token) or `invalid` (weak password)."
             ),
         },

@@ -29,6 +29,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rentezy_platform.errors import ApplicationError, Forbidden, NotAuthenticated
+from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
 from rentezy_platform.pagination import PageNumberPagination
 from rentezy_platform.trust import IsInternalService
 from rest_framework import serializers, status
@@ -379,25 +380,11 @@ class PropertyOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-NOT_AUTHENTICATED = _error("`not_authenticated`: no, bad, expired or revoked token.")
-INVALID = _error("`invalid` (with `fields`) or `parse_error`.")
-NOT_FOUND = _error(
+NOT_FOUND = error_schema(
     "`not_found`: no such property, a non-UUID id, or a draft or archived property of someone else."
 )
-NOT_OWNER = _error("`forbidden`: a listed or rented property of someone else.")
-ARCHIVED = _error("`property_archived`: an archived property can no longer be changed.")
+NOT_OWNER = error_schema("`forbidden`: a listed or rented property of someone else.")
+ARCHIVED = error_schema("`property_archived`: an archived property can no longer be changed.")
 
 
 # --- permissions ------------------------------------------------------------------
@@ -440,9 +427,9 @@ class PropertyListCreateApi(APIView):
         responses={
             200: PropertyOutputSerializer(many=True),
             400: INVALID,
-            401: _error("`not_authenticated`: `owner=me` without a token."),
-            403: _error("`forbidden`: `owner=me` by a user who is not a landlord."),
-            404: _error("`not_found`: a page past the last one."),
+            401: error_schema("`not_authenticated`: `owner=me` without a token."),
+            403: error_schema("`forbidden`: `owner=me` by a user who is not a landlord."),
+            404: error_schema("`not_found`: a page past the last one."),
         },
     )
     def get(self, request: Request) -> Response:
@@ -475,7 +462,7 @@ class PropertyListCreateApi(APIView):
             201: PropertyOutputSerializer,
             400: INVALID,
             401: NOT_AUTHENTICATED,
-            403: _error("`forbidden`: the caller is not a landlord."),
+            403: error_schema("`forbidden`: the caller is not a landlord."),
         },
     )
     def post(self, request: Request) -> Response:
@@ -584,15 +571,15 @@ class PropertyImageCreateApi(APIView):
         },
         responses={
             201: PropertyImageCreatedSerializer,
-            400: _error(
+            400: error_schema(
                 "`invalid` with `fields.image`: missing, not an image, corrupt, too large."
             ),
             401: NOT_AUTHENTICATED,
             403: NOT_OWNER,
             404: NOT_FOUND,
             409: ARCHIVED,
-            413: _error("`payload_too_large`: the request body is far over the limit."),
-            415: _error("`unsupported_media_type`: not multipart/form-data."),
+            413: error_schema("`payload_too_large`: the request body is far over the limit."),
+            415: error_schema("`unsupported_media_type`: not multipart/form-data."),
         },
     )
     def post(self, request: Request, property_id: str) -> Response:
@@ -644,7 +631,7 @@ class PropertyExportApi(APIView):
             200: PropertyExportOutputSerializer,
             400: INVALID,
             401: NOT_AUTHENTICATED,
-            403: _error("`forbidden`: not a service identity."),
+            403: error_schema("`forbidden`: not a service identity."),
         },
     )
     def get(self, request: Request) -> Response:

@@ -1,47 +1,23 @@
 """properties/services.py: every write, its version and its one event, the
 owner rules, and the races."""
 
-import threading
 import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from properties import services
 from properties.models import Property, PropertyImage, PropertyStatus
 from rentezy_platform.errors import ApplicationError, Conflict, Forbidden, NotFound
 from rentezy_platform.events import validate_event
 from rentezy_platform.outbox.models import OutboxMessage
-from rentezy_platform.testing import outbox_events
+from rentezy_platform.testing import outbox_events, run_concurrently
 
 from tests.conftest import make_property, new_caller, property_fields
 
 CREATED = "rentezy.property.created.v1"
 UPDATED = "rentezy.property.updated.v1"
 ARCHIVED = "rentezy.property.archived.v1"
-
-
-def _run_concurrently(count: int, target) -> list:
-    """Run `target(i)` in `count` threads released together; results or exceptions."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        except BaseException as exc:  # collected for the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 # --- property_create ----------------------------------------------------------------
@@ -310,7 +286,7 @@ def test_concurrent_updates_get_distinct_consecutive_versions():
     owner = new_caller("landlord")
     property = make_property(owner)
 
-    results = _run_concurrently(
+    results = run_concurrently(
         6,
         lambda i: services.property_update(
             property_id=property.id,
@@ -334,7 +310,7 @@ def test_concurrent_archives_publish_one_event():
     owner = new_caller("landlord")
     property = make_property(owner)
 
-    results = _run_concurrently(
+    results = run_concurrently(
         4, lambda i: services.property_archive(property_id=property.id, actor_id=owner.user_id)
     )
 
@@ -350,7 +326,7 @@ def test_concurrent_image_uploads_get_distinct_positions_and_versions(media_root
     owner = new_caller("landlord")
     property = make_property(owner)
 
-    results = _run_concurrently(
+    results = run_concurrently(
         4,
         lambda i: services.property_image_add(
             property_id=property.id, actor_id=owner.user_id, upload=upload_file(image_bytes())

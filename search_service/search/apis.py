@@ -18,8 +18,9 @@ import re
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rentezy_platform.errors import ApplicationError
+from rentezy_platform.openapi import error_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -142,14 +143,6 @@ class SearchPageSerializer(serializers.Serializer):
     facets = FacetsSerializer()
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
 class PropertySearchApi(APIView):
     # Public: the caller's identity plays no part (the gateway still signs).
     authentication_classes: list[type] = []
@@ -253,10 +246,8 @@ class PropertySearchApi(APIView):
         parameters=[InputSerializer],
         responses={
             200: SearchPageSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="`invalid` with `fields`."),
-            503: OpenApiResponse(
-                ErrorSerializer, description="`search_unavailable`: the search engine is down."
-            ),
+            400: error_schema("`invalid` with `fields`."),
+            503: error_schema("`search_unavailable`: the search engine is down."),
         },
     )
     def get(self, request: Request) -> Response:

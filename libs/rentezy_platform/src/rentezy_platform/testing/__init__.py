@@ -55,6 +55,32 @@ def wait_until(
         time.sleep(interval)
 
 
+def run_concurrently(count: int, target: Callable[[int], Any]) -> list[Any]:
+    """Run `target(i)` for i in 0..count-1 in threads released together (a
+    barrier), each closing its own database connection at the end; returns
+    each one's result or the exception it raised, by index."""
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = target(index)
+        except BaseException as exc:  # collected for the caller's assertions
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
 def unique_topic(prefix: str = "rentezy.test") -> str:
     return f"{prefix}.{uuid.uuid4().hex}"
 
