@@ -2,6 +2,8 @@
 # Apply every service's migrations to its own database (idempotent; a re-run
 # with nothing to do takes a few seconds). Runs the services in parallel and
 # prints one line per service; on a failure prints that service's output.
+# Then the search engine's own schema: search_service's index (explicit
+# mapping behind its alias) is created if missing.
 #
 #   scripts/dev/migrate.sh [service...]     (default: every service with a database)
 set -euo pipefail
@@ -37,3 +39,9 @@ for service in "${services[@]}"; do
 done
 ((${#failed[@]} == 0)) || die "migrations failed for: ${failed[*]}"
 say "all databases migrated in $(since "$t0")"
+
+if [[ " ${services[*]} " == *" search_service "* ]]; then
+    index_state=$(cd "$REPO_ROOT/search_service" && "$PYTHON" manage.py search_index --ensure 2>&1) ||
+        die "search index: $index_state"
+    say "search index: ${index_state//$'\n'/; }"
+fi
