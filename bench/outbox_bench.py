@@ -1,6 +1,6 @@
 """Outbox -> Kafka -> consumer benchmark against the real native stack.
 
-    uv run python bench/outbox_bench.py [--burst 5000] [--rate 200] [--duration 15] [--writers 2]
+    uv run python bench/outbox_bench.py [--burst 5000] [--rate 200] [--duration 15] [--warmup 30] [--writers 2]
 
 Three processes, as in a deployed service: this one writes (state + outbox
 row per event, like a request would), the relay runs as `manage.py
@@ -11,9 +11,11 @@ on every run).
 
 1. Throughput: a burst of N events committed in transactions of 100; events/s
    from the first commit to the last handler call.
-2. Latency: one event per transaction at a steady rate; per event, handler
-   time minus the commit time carried in its data (`committed_at`, taken just
-   before COMMIT, so the figure includes the commit itself); p50/p90/p99/max.
+2. Latency: one event per transaction at a steady rate, after an unmeasured
+   warm-up at the same rate (--warmup s: a freshly restarted broker's JIT
+   needs thousands of events); per event, handler time minus the commit time
+   carried in its data (`committed_at`, taken just before COMMIT, so the
+   figure includes the commit itself); p50/p90/p99/max.
 
 Writes bench/results/outbox.json and prints a summary. Needs
 `scripts/infra/up.sh postgres kafka`. The machine's load average is recorded
@@ -132,6 +134,25 @@ def produce_times(topic: str, expected: int) -> dict[str, float]:
         consumer.close()
 
 
+def steady_phase(enqueue, writers: int, total: int, rate: float) -> tuple[set[str], float]:
+    """`total` events at `rate`/s by `writers` processes; (event ids, achieved rate)."""
+    context = multiprocessing.get_context("fork")
+    id_queue = context.Queue()
+    t0 = time.monotonic() + 0.5  # every writer starts on the same schedule
+    processes = [
+        context.Process(target=steady_writer, args=(enqueue, w, writers, total, rate, t0, id_queue))
+        for w in range(writers)
+    ]
+    for process in processes:
+        process.start()
+    ids: set[str] = set()
+    for _ in range(writers):
+        ids.update(id_queue.get(timeout=total / rate * 4 + 120))
+    for process in processes:
+        process.join()
+    return ids, total / (time.monotonic() - t0)
+
+
 def recreate_database() -> None:
     import psycopg
     from django.db import connection
@@ -152,6 +173,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument(
+        "--warmup", type=float, default=30.0, help="unmeasured seconds at --rate before phase 2"
+    )
     # Two, as property_service and the other WSGI services run: gunicorn with
     # two worker processes (Procfile). More processes than cores only adds
     # context switches on this 2-CPU machine.
@@ -264,30 +288,29 @@ def main() -> None:
 
         # 2. Latency at a steady rate, one event per transaction, written by
         # several processes (a service has several request workers, each its
-        # own process: threads of one process would share its GIL).
-        total = int(args.rate * args.duration)
+        # own process: threads of one process would share its GIL). First an
+        # unmeasured warm-up at the same rate: right after a broker restart
+        # (the test suite restarts Kafka) its JIT needs some thousand events
+        # before latencies settle.
         connection.close()  # the children open their own connections
-        context = multiprocessing.get_context("fork")
-        id_queue = context.Queue()
-        t0 = time.monotonic() + 0.5  # every writer starts on the same schedule
-        writers = [
-            context.Process(
-                target=steady_writer,
-                args=(enqueue, w, args.writers, total, args.rate, t0, id_queue),
+        expected = args.burst + 1
+        warmup_total = int(args.rate * args.warmup)
+        if warmup_total:
+            steady_phase(enqueue, args.writers, warmup_total, args.rate)
+            expected += warmup_total
+            wait_until(
+                lambda: LatencySample.objects.count() == expected,
+                timeout=300,
+                interval=0.05,
+                message="warm-up events handled",
             )
-            for w in range(args.writers)
-        ]
-        for process in writers:
-            process.start()
-        steady_ids: set[str] = set()
-        for _ in range(args.writers):
-            steady_ids.update(id_queue.get(timeout=args.duration * 4 + 120))
-        for process in writers:
-            process.join()
+            connection.close()
+        total = int(args.rate * args.duration)
+        steady_ids, achieved_rate = steady_phase(enqueue, args.writers, total, args.rate)
         writer_cpu = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
-        achieved_rate = total / (time.monotonic() - t0)
+        expected += total
         wait_until(
-            lambda: LatencySample.objects.count() == args.burst + 1 + total,
+            lambda: LatencySample.objects.count() == expected,
             timeout=300,
             interval=0.05,
             message="steady events handled",
@@ -296,7 +319,7 @@ def main() -> None:
         latencies = [(h - c) * 1000 for c, h in steady.values()]
         p99 = percentile(latencies, 99)
         # Where the time goes: commit -> relay produce, produce -> handled.
-        produced = produce_times(topic, args.burst + 1 + total)
+        produced = produce_times(topic, expected)
         relay_stage = [(produced[i] - c) * 1000 for i, (c, _h) in steady.items() if i in produced]
         consumer_stage = [
             (h - produced[i]) * 1000 for i, (_c, h) in steady.items() if i in produced
@@ -306,6 +329,7 @@ def main() -> None:
             "writer_processes": args.writers,
             "achieved_rate_per_second": round(achieved_rate, 1),
             "duration_seconds": args.duration,
+            "warmup_seconds_unmeasured": args.warmup,
             "events": total,
             "p50_ms": round(percentile(latencies, 50), 2),
             "p90_ms": round(percentile(latencies, 90), 2),
@@ -339,7 +363,7 @@ def main() -> None:
                 f"{name} (whole run, all clients)": round(seconds - infra_before[name], 2)
                 for name, seconds in infrastructure_cpu_seconds().items()
             },
-            "events": args.burst + total + 1,
+            "events": expected,
         }
     finally:
         results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -87,6 +87,22 @@ def test_idle_relay_wakes_on_notify_not_on_poll(event_type, topic):
     assert runner.relay.total_sent == 1
 
 
+def test_a_stream_of_single_commits_is_delivered_by_notifications_alone(event_type, topic):
+    # Commits keep arriving while the relay publishes: after a partial batch it
+    # goes straight back to LISTEN (no second, empty fetch), and no commit made
+    # meanwhile may be left for the 30 s fallback poll.
+    with RelayThread(poll_interval=30.0) as runner, KafkaTestConsumer(topic) as reader:
+        reader.poll(timeout=1.0)
+        started = time.monotonic()
+        for n in range(60):
+            widget_create(name=f"stream-{n}", event_type=event_type, seq=n)
+            time.sleep(0.01)
+        reader.read(count=60, timeout=10)
+        elapsed = time.monotonic() - started
+    assert elapsed < 10.0  # one missed notification would cost 30 s
+    assert runner.relay.total_sent == 60
+
+
 def test_two_relays_in_parallel_never_publish_a_row_twice(event_type, topic):
     with transaction.atomic():
         ids = {

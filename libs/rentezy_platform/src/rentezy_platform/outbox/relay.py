@@ -150,6 +150,9 @@ class OutboxRelay(StoppableWorker):
             extra={"batch_size": self.batch_size, "poll_interval": self.poll_interval},
         )
         try:
+            # Listen before the first fetch: a commit between that fetch and a
+            # later LISTEN would otherwise wait for the fallback poll.
+            self._start_listening()
             while not self._stop.is_set():
                 refresh_db_connection(self.using)
                 try:
@@ -171,6 +174,11 @@ class OutboxRelay(StoppableWorker):
                     except DatabaseError as exc:
                         # Housekeeping only: try again next interval.
                         logger.warning("outbox prune failed", extra={"error": str(exc)})
+                if result.fetched < self.batch_size:
+                    # No backlog: wait for the next commit's NOTIFY instead of
+                    # a second, empty fetch (three round trips saved per wake-
+                    # up). A commit made meanwhile has already notified the
+                    # listener, so the wait returns at once for it.
                     self._wait_for_notification()
         finally:
             self.close()
@@ -339,6 +347,14 @@ class OutboxRelay(StoppableWorker):
             logger.warning("outbox relay listener error", extra={"error": str(exc)})
             self._close_listener()
             self._sleep(self.poll_interval)
+
+    def _start_listening(self) -> None:
+        try:
+            self._get_listener()
+        except psycopg.Error as exc:
+            # The wait reconnects; until then the fallback poll covers it.
+            logger.warning("outbox relay listener error", extra={"error": str(exc)})
+            self._close_listener()
 
     def _get_listener(self) -> psycopg.Connection:
         if self._listener is None or self._listener.closed:
