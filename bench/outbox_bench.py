@@ -38,18 +38,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from stats import percentile  # bench/ is the script folder: on sys.path
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LIB_DIR = REPO_ROOT / "libs" / "rentezy_platform"
 RESULTS = REPO_ROOT / "bench" / "results" / "outbox.json"
 BENCH_DB = "rentezy_bench"
 P99_GOAL_MS = 100.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, round(q / 100 * len(ordered) + 0.5 - 1e-9))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def setup_django(contracts_dir: Path) -> None:

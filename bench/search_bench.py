@@ -50,6 +50,7 @@ RESULTS = REPO_ROOT / "bench" / "results" / "search.json"
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from conftest import PYTHON, Platform  # noqa: E402
+from stats import percentile  # noqa: E402
 from support import register_account  # noqa: E402
 
 QUERY_P95_GOAL_MS = 50.0
@@ -60,13 +61,6 @@ TYPOS = ["balcny", "gardn", "spacous", "renovted", "apartmnet"]
 TYPES = ["apartment", "house", "studio", "room", "condo", "townhouse"]
 AMENITIES = ["parking", "gym", "balcony", "elevator", "washer", "dishwasher", "furnished"]
 SORTS = ["relevance", "price_asc", "price_desc", "newest"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, round(q / 100 * len(ordered) + 0.5 - 1e-9))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def summary(values_ms: list[float]) -> dict[str, float]:

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from PIL import Image
+from rentezy_platform.testing import KafkaTestConsumer
 
 pytestmark = pytest.mark.services("auth", "property", "search")
 
@@ -126,36 +127,11 @@ def property_topic(platform) -> str:
     return f"{platform.topic_prefix}rentezy.property"
 
 
-def topic_events(platform, subject: str | None = None) -> list[tuple[bytes, bytes]]:
-    """(key, value) of every record on the session's property topic (of one subject)."""
-    topic = property_topic(platform)
-    consumer = Consumer({"bootstrap.servers": KAFKA, "group.id": f"reader-{uuid.uuid4().hex}"})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {}
-        assignment = []
-        for p in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            ends[p] = high
-            if high > low:
-                assignment.append(TopicPartition(topic, p, low))
-        consumer.assign(assignment)
-        records, done = [], {p for p in partitions if ends[p] == 0}
-        deadline = time.monotonic() + 30
-        while len(done) < len(partitions) and time.monotonic() < deadline:
-            for message in consumer.consume(500, timeout=0.5):
-                if message.error():
-                    continue
-                records.append((message.key(), message.value()))
-                if message.offset() + 1 >= ends[message.partition()]:
-                    done.add(message.partition())
-            done |= {p for p in partitions if ends[p] == 0}
-        assert len(done) == len(partitions), "could not read the whole topic"
-    finally:
-        consumer.close()
-    if subject is None:
-        return records
-    return [(k, v) for k, v in records if k == subject.encode()]
+def topic_events(platform, subject: str) -> list[tuple[bytes, bytes]]:
+    """(key, value) of every record of one subject on the session's property topic."""
+    with KafkaTestConsumer(property_topic(platform), bootstrap_servers=KAFKA) as reader:
+        records = reader.drain()
+    return [(m.key.encode(), m.value) for m in records if m.key == subject]
 
 
 def wait_until_consumed(platform, group: str = "search_service", *, within: float = 60) -> None:
