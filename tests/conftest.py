@@ -129,8 +129,9 @@ WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 # The services run on databases of their own (`e2e_rentezy_property`...),
-# recreated empty for every session: never the dev stack's data.
-DATABASE_PREFIX = "e2e_"
+# recreated empty for every session: never the dev stack's data. A
+# POSTGRES_DB_PREFIX already set goes in front (two checkouts testing at once).
+DATABASE_PREFIX = os.environ.get("POSTGRES_DB_PREFIX", "") + "e2e_"
 
 
 def recreate_database(name: str, env: dict[str, str]) -> None:
