@@ -109,6 +109,12 @@ JWT_ACCESS_TOKEN_LIFETIME = env.int("JWT_ACCESS_TOKEN_LIFETIME_SECONDS", default
 if not 0 < JWT_ACCESS_TOKEN_LIFETIME <= 15 * 60:
     raise ImproperlyConfigured("JWT_ACCESS_TOKEN_LIFETIME_SECONDS must be within 1..900.")
 JWT_REFRESH_TOKEN_LIFETIME = env.int("JWT_REFRESH_TOKEN_LIFETIME_SECONDS", default=14 * 24 * 3600)
+# A session's refresh tokens (kept until they expire) are what ends its access
+# tokens: they must outlive every access token issued with them.
+if JWT_REFRESH_TOKEN_LIFETIME < JWT_ACCESS_TOKEN_LIFETIME:
+    raise ImproperlyConfigured(
+        "JWT_REFRESH_TOKEN_LIFETIME_SECONDS must be at least JWT_ACCESS_TOKEN_LIFETIME_SECONDS."
+    )
 # Clock skew tolerated between auth_service replicas (exp, nbf, iat).
 JWT_LEEWAY_SECONDS = 5
 

@@ -11,7 +11,7 @@ from rentezy_platform.outbox.models import OutboxMessage
 from rentezy_platform.testing import outbox_events
 from rentezy_platform.trust import gateway_headers
 from users.models import AccessTokenRevocation, RefreshToken, User
-from users.revocation import redis_client, revoked_key
+from users.revocation import redis_client, revoked_key, revoked_session_key
 from users.tokens import decode_token, token_hash
 
 from tests.conftest import PASSWORD, make_user, unique_email
@@ -335,11 +335,16 @@ def test_old_refresh_token_gets_401_and_its_reuse_revokes_the_family(gateway, us
     assert after.status_code == 401
     assert after.json()["message"] == "The refresh token is invalid or revoked."
     assert RefreshToken.objects.filter(user=user, revoked_at__isnull=True).count() == 0
-    # And so are the access tokens issued so far.
-    assert gateway.validate(newest["access"]).status_code == 401
-    user.refresh_from_db()
+    # And so is every access token of the session, whichever refresh minted it.
+    for access in (tokens["access"], rotated["access"], newest["access"]):
+        assert gateway.validate(access).status_code == 401
+    family_id = decode_token(tokens["access"], expected_type="access").session_id
     [message] = revocations.messages_for(str(user.id), count=1)
-    assert message == {"user_id": str(user.id), "not_before": user.tokens_valid_after_timestamp}
+    assert message == {"sid": family_id, "user_id": str(user.id)}
+    assert redis_client().get(revoked_session_key(family_id)) == b"1"
+    # The session ended, not the user's tokens: no user-wide cutoff.
+    user.refresh_from_db()
+    assert user.tokens_valid_after is None
 
 
 def test_reuse_does_not_touch_the_users_other_sessions_refresh_tokens(gateway, user):
@@ -348,6 +353,7 @@ def test_reuse_does_not_touch_the_users_other_sessions_refresh_tokens(gateway, u
     gateway.post(REFRESH, {"refresh": phone["refresh"]})
     assert gateway.post(REFRESH, {"refresh": phone["refresh"]}).status_code == 401
 
+    assert gateway.validate(laptop["access"]).status_code == 200
     response = gateway.post(REFRESH, {"refresh": laptop["refresh"]})
 
     assert response.status_code == 200
@@ -407,12 +413,34 @@ def test_logout_revokes_the_session_and_the_access_token_and_tells_the_gateway(
         user.id,
         access.expires_at,
     )
-    # The Redis signal: the key until the token's expiry, then the message.
-    assert revocations.messages_for(str(user.id), count=1) == [
-        {"jti": access.jti, "user_id": str(user.id)}
+    # The Redis signal: the keys, then the messages: the session, the token.
+    assert revocations.messages_for(str(user.id), count=2) == [
+        {"sid": access.session_id, "user_id": str(user.id)},
+        {"jti": access.jti, "user_id": str(user.id)},
     ]
     assert redis_client().get(revoked_key(access.jti)) == b"1"
     assert redis_client().expiretime(revoked_key(access.jti)) == access.expires_at
+    assert redis_client().get(revoked_session_key(access.session_id)) == b"1"
+
+
+def test_logout_kills_the_sessions_access_tokens_minted_by_earlier_refreshes(gateway, user):
+    login = gateway.login(user.email)
+    first = gateway.post(REFRESH, {"refresh": login["refresh"]}).json()
+    second = gateway.post(REFRESH, {"refresh": first["refresh"]}).json()
+    other_session = gateway.login(user.email)
+    for access in (login["access"], first["access"], second["access"]):
+        assert gateway.validate(access).status_code == 200
+
+    response = gateway.post(LOGOUT, {"refresh": second["refresh"]}, token=second["access"])
+
+    assert response.status_code == 204
+    for access in (login["access"], first["access"], second["access"]):
+        refused = gateway.validate(access)
+        assert (refused.status_code, refused.json()) == (
+            401,
+            {"code": "not_authenticated", "message": "The token is invalid, expired or revoked."},
+        )
+    assert gateway.validate(other_session["access"]).status_code == 200
 
 
 def test_logout_needs_a_user(gateway, user):

@@ -18,6 +18,8 @@ from tests.conftest import VALIDATE_PATH, make_user
 pytestmark = pytest.mark.django_db
 
 NOT_AUTHENTICATED = "not_authenticated"
+# A session (refresh family) that was never ended.
+SESSION_ID = str(uuid.uuid4())
 
 
 def _b64(data: dict) -> str:
@@ -37,6 +39,7 @@ def _claims(user: User, **overrides) -> dict:
         "type": "access",
         "role": user.role,
         "email": user.email,
+        "sid": SESSION_ID,
     }
     claims.update(overrides)
     return claims
@@ -62,6 +65,7 @@ def test_valid_token_answers_who_it_stands_for(gateway, user, django_assert_num_
         "jti": access.claims.jti,
         "issued_at": access.claims.issued_at,
         "expires_at": access.claims.issued_at + 900,
+        "session_id": access.claims.session_id,
     }
 
 
@@ -153,7 +157,9 @@ def test_revoked_jti_is_refused(gateway, user, django_assert_num_queries):
 def test_token_issued_before_tokens_valid_after_is_refused(
     gateway, user, django_assert_num_queries
 ):
-    token = encode_access_token(user_id=str(user.id), role="tenant", email=user.email).token
+    token = encode_access_token(
+        user_id=str(user.id), role="tenant", email=user.email, session_id=SESSION_ID
+    ).token
     services.user_deactivate(user_id=user.id)
     services.user_reactivate(user_id=user.id)  # active again, the old token stays dead
     _refused(gateway, token, queries=1, django_assert_num_queries=django_assert_num_queries)
@@ -165,24 +171,36 @@ def test_token_issued_at_the_cutoff_second_is_accepted(gateway, user):
     user.refresh_from_db()
     cutoff = user.tokens_valid_after_timestamp
     before = encode_access_token(
-        user_id=str(user.id), role="tenant", email=user.email, issued_at=cutoff - 1
+        user_id=str(user.id),
+        role="tenant",
+        email=user.email,
+        session_id=SESSION_ID,
+        issued_at=cutoff - 1,
     )
     at = encode_access_token(
-        user_id=str(user.id), role="tenant", email=user.email, issued_at=cutoff
+        user_id=str(user.id),
+        role="tenant",
+        email=user.email,
+        session_id=SESSION_ID,
+        issued_at=cutoff,
     )
     assert gateway.validate(before.token).status_code == 401
     assert gateway.validate(at.token).status_code == 200
 
 
 def test_token_of_an_inactive_user_is_refused(gateway, user, django_assert_num_queries):
-    token = encode_access_token(user_id=str(user.id), role="tenant", email=user.email).token
+    token = encode_access_token(
+        user_id=str(user.id), role="tenant", email=user.email, session_id=SESSION_ID
+    ).token
     User.objects.filter(pk=user.pk).update(is_active=False)
     _refused(gateway, token, queries=1, django_assert_num_queries=django_assert_num_queries)
 
 
 def test_token_of_a_deleted_user_is_refused(gateway, django_assert_num_queries):
     user = make_user()
-    token = encode_access_token(user_id=str(user.id), role="tenant", email=user.email).token
+    token = encode_access_token(
+        user_id=str(user.id), role="tenant", email=user.email, session_id=SESSION_ID
+    ).token
     User.objects.filter(pk=user.pk).delete()
     _refused(gateway, token, queries=1, django_assert_num_queries=django_assert_num_queries)
 
@@ -198,7 +216,9 @@ def test_bad_input_is_400(gateway, body):
 
 
 def test_only_the_gateway_may_ask(client, user):
-    token = encode_access_token(user_id=str(user.id), role="tenant", email=user.email).token
+    token = encode_access_token(
+        user_id=str(user.id), role="tenant", email=user.email, session_id=SESSION_ID
+    ).token
     unsigned = client.post(VALIDATE_PATH, {"token": token}, content_type="application/json")
     assert unsigned.status_code == 401
     assert unsigned.json() == {"code": NOT_AUTHENTICATED, "message": "Missing gateway signature."}
@@ -217,7 +237,9 @@ def test_only_the_gateway_may_ask(client, user):
 
 
 def test_the_gateway_may_ask_on_behalf_of_a_signed_in_user_too(client, user):
-    token = encode_access_token(user_id=str(user.id), role="tenant", email=user.email).token
+    token = encode_access_token(
+        user_id=str(user.id), role="tenant", email=user.email, session_id=SESSION_ID
+    ).token
     headers = gateway_headers(
         key=settings.GATEWAY_SIGNING_KEY,
         method="POST",

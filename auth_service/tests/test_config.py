@@ -90,6 +90,11 @@ def test_production_settings_pass_the_deploy_checks():
             {"JWT_ACCESS_TOKEN_LIFETIME_SECONDS": "3600"},
             "JWT_ACCESS_TOKEN_LIFETIME_SECONDS must be within 1..900.",
         ),
+        (
+            {"JWT_REFRESH_TOKEN_LIFETIME_SECONDS": "60"},
+            "JWT_REFRESH_TOKEN_LIFETIME_SECONDS must be at least "
+            "JWT_ACCESS_TOKEN_LIFETIME_SECONDS.",
+        ),
     ],
 )
 def test_production_refuses_to_start_misconfigured(change, message):

@@ -10,9 +10,11 @@ from users.revocation import (
     REVOCATIONS_CHANNEL,
     not_before_key,
     publish_access_token_revoked,
+    publish_session_revoked,
     publish_user_tokens_revoked,
     redis_client,
     revoked_key,
+    revoked_session_key,
 )
 
 
@@ -20,6 +22,7 @@ def test_names_are_the_documented_contract():
     assert REVOCATIONS_CHANNEL == "rentezy:auth:revocations"
     assert revoked_key("abc") == "rentezy:auth:revoked:abc"
     assert not_before_key("u1") == "rentezy:auth:not_before:u1"
+    assert revoked_session_key("s1") == "rentezy:auth:revoked_session:s1"
 
 
 def test_access_token_revocation_sets_the_key_until_expiry_then_publishes(revocations):
@@ -68,6 +71,19 @@ def test_user_wide_revocation_sets_the_not_before_key_then_publishes(revocations
     assert redis_client().expiretime(not_before_key(user_id)) == not_before + 900 + 5
 
 
+def test_session_revocation_sets_the_session_key_then_publishes(revocations):
+    session_id, user_id = str(uuid.uuid4()), str(uuid.uuid4())
+    before = int(time.time())
+
+    publish_session_revoked(session_id=session_id, user_id=user_id)
+
+    assert revocations.messages_for(user_id, count=1) == [{"sid": session_id, "user_id": user_id}]
+    assert redis_client().get(revoked_session_key(session_id)) == b"1"
+    # Until the newest access token of the session (issued by now) has expired.
+    assert before + 900 + 5 <= redis_client().expiretime(revoked_session_key(session_id))
+    assert redis_client().expiretime(revoked_session_key(session_id)) <= int(time.time()) + 905
+
+
 def test_an_already_expired_token_is_only_published(revocations):
     jti, user_id = str(uuid.uuid4()), str(uuid.uuid4())
     publish_access_token_revoked(jti=jti, user_id=user_id, expires_at=int(time.time()) - 1)
@@ -75,14 +91,16 @@ def test_an_already_expired_token_is_only_published(revocations):
     assert redis_client().exists(revoked_key(jti)) == 0
 
 
-@pytest.mark.parametrize("publish", ["token", "user"])
+@pytest.mark.parametrize("publish", ["token", "user", "session"])
 def test_an_unreachable_redis_is_logged_not_raised(settings, caplog, publish):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     revocation._clients.pop(settings.REDIS_URL, None)
     started = time.monotonic()
     if publish == "token":
         publish_access_token_revoked(jti="j", user_id="u", expires_at=int(time.time()) + 60)
-    else:
+    elif publish == "user":
         publish_user_tokens_revoked(user_id="u", not_before=int(time.time()))
+    else:
+        publish_session_revoked(session_id="s", user_id="u")
     assert time.monotonic() - started < 2
     assert [r.levelname for r in caplog.records if r.name == "users.revocation"] == ["ERROR"]

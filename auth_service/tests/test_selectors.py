@@ -25,6 +25,7 @@ def test_access_token_validate_in_one_query(user, django_assert_num_queries):
         jti=access.claims.jti,
         issued_at=access.claims.issued_at,
         expires_at=access.claims.expires_at,
+        session_id=access.claims.session_id,
     )
 
 

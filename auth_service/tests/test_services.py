@@ -229,6 +229,67 @@ def test_concurrent_uses_of_one_refresh_token_rotate_at_most_once():
 
 
 @pytest.mark.django_db
+def test_logout_ends_the_session_and_only_that_session(user):
+    login = services.user_login(email=user.email, password=PASSWORD)
+    earlier = services.refresh_token_rotate(refresh=login.tokens.refresh.token)
+    current = services.refresh_token_rotate(refresh=earlier.refresh.token)
+    other = services.user_login(email=user.email, password=PASSWORD)
+
+    services.user_logout(
+        user_id=str(user.id), access=current.access.token, refresh=current.refresh.token
+    )
+
+    for pair in (login.tokens, earlier, current):
+        with pytest.raises(NotAuthenticated):
+            access_token_validate(token=pair.access.token)
+    assert access_token_validate(token=other.tokens.access.token).session_id == str(
+        other.tokens.access.claims.session_id
+    )
+    assert RefreshToken.objects.filter(user=user, revoked_at__isnull=True).count() == 1
+    user.refresh_from_db()
+    assert user.tokens_valid_after is None  # no user-wide cutoff
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_racing_a_logout_never_leaves_a_working_access_token():
+    user = make_user()
+    outcomes = {"refresh won": 0, "logout won": 0}
+    for _ in range(15):
+        login = services.user_login(email=user.email, password=PASSWORD)
+
+        def act(index: int, login=login):
+            if index == 0:
+                return services.refresh_token_rotate(refresh=login.tokens.refresh.token)
+            return services.user_logout(
+                user_id=str(user.id),
+                access=login.tokens.access.token,
+                refresh=login.tokens.refresh.token,
+            )
+
+        rotated, logged_out = run_concurrently(2, act)
+
+        assert logged_out is None
+        with pytest.raises(NotAuthenticated):
+            access_token_validate(token=login.tokens.access.token)
+        if isinstance(rotated, services.TokenPair):
+            outcomes["refresh won"] += 1
+            assert rotated.access.claims.session_id == login.tokens.access.claims.session_id
+            with pytest.raises(NotAuthenticated):
+                access_token_validate(token=rotated.access.token)
+            with pytest.raises(NotAuthenticated):
+                services.refresh_token_rotate(refresh=rotated.refresh.token)
+        else:
+            outcomes["logout won"] += 1
+            assert isinstance(rotated, NotAuthenticated)
+            assert rotated.message == "The refresh token is invalid or revoked."
+    assert sum(outcomes.values()) == 15
+    # The dangerous order (the refresh mints a token, then the logout commits)
+    # happened: about half the rounds go each way.
+    assert outcomes["refresh won"] >= 1
+    assert RefreshToken.objects.filter(user=user, revoked_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
 def test_logout_twice_is_harmless(user):
     login = services.user_login(email=user.email, password=PASSWORD)
     for _ in range(2):

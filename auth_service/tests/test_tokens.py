@@ -17,10 +17,12 @@ from users.tokens import (
     decode_token,
     encode_access_token,
     encode_refresh_token,
+    encode_token,
     token_hash,
 )
 
 USER_ID = "5f0c3a52-4d1e-4a7b-9b8e-3c2d1e0f9a8b"
+SESSION_ID = "0b7e2d4c-1a3f-4e5d-8c9b-7a6f5e4d3c2b"
 
 
 def _b64(data: dict | bytes) -> str:
@@ -49,6 +51,7 @@ def _valid_access_payload(**overrides) -> dict:
         "type": "access",
         "role": "tenant",
         "email": "ada@example.com",
+        "sid": SESSION_ID,
     }
     payload.update(overrides)
     return payload
@@ -56,7 +59,11 @@ def _valid_access_payload(**overrides) -> dict:
 
 def test_access_token_carries_exactly_the_documented_claims():
     encoded = encode_access_token(
-        user_id=USER_ID, role="landlord", email="ada@example.com", issued_at=1_800_000_000
+        user_id=USER_ID,
+        role="landlord",
+        email="ada@example.com",
+        session_id=SESSION_ID,
+        issued_at=1_800_000_000,
     )
     payload = _payload(encoded.token)
     assert payload == {
@@ -70,9 +77,15 @@ def test_access_token_carries_exactly_the_documented_claims():
         "type": "access",
         "role": "landlord",
         "email": "ada@example.com",
+        "sid": SESSION_ID,
     }
     assert str(uuid.UUID(encoded.claims.jti, version=4)) == encoded.claims.jti
     assert jwt.get_unverified_header(encoded.token) == {"alg": "HS256", "typ": "JWT"}
+
+
+def test_an_access_token_without_a_session_cannot_be_made():
+    with pytest.raises(ValueError, match="session id"):
+        encode_token(token_type=ACCESS, user_id=USER_ID, role="tenant", email="a@b.c")
 
 
 def test_refresh_token_lives_14_days_and_carries_no_role_or_email():
@@ -97,7 +110,9 @@ def test_every_token_has_its_own_jti():
 
 
 def test_decode_returns_the_claims():
-    encoded = encode_access_token(user_id=USER_ID, role="tenant", email="ada@example.com")
+    encoded = encode_access_token(
+        user_id=USER_ID, role="tenant", email="ada@example.com", session_id=SESSION_ID
+    )
     assert decode_token(encoded.token, expected_type=ACCESS) == TokenClaims(
         jti=encoded.claims.jti,
         user_id=USER_ID,
@@ -106,6 +121,7 @@ def test_decode_returns_the_claims():
         expires_at=encoded.claims.issued_at + 900,
         role="tenant",
         email="ada@example.com",
+        session_id=SESSION_ID,
     )
 
 
@@ -123,7 +139,9 @@ def test_other_hmac_algorithms_with_the_right_key_are_refused(algorithm):
 
 
 def test_tampered_payload_is_refused():
-    token = encode_access_token(user_id=USER_ID, role="tenant", email="ada@example.com").token
+    token = encode_access_token(
+        user_id=USER_ID, role="tenant", email="ada@example.com", session_id=SESSION_ID
+    ).token
     header, _, signature = token.split(".")
     tampered = f"{header}.{_b64(_valid_access_payload(role='admin'))}.{signature}"
     with pytest.raises(InvalidToken, match="Invalid token"):
@@ -139,7 +157,7 @@ def test_wrong_key_is_refused():
 def test_expired_token_is_refused_after_the_leeway():
     issued_at = int(time.time()) - 900 - 6  # expired 6 s ago; leeway is 5 s
     token = encode_access_token(
-        user_id=USER_ID, role="tenant", email="a@b.c", issued_at=issued_at
+        user_id=USER_ID, role="tenant", email="a@b.c", session_id=SESSION_ID, issued_at=issued_at
     ).token
     with pytest.raises(InvalidToken, match="expired"):
         decode_token(token, expected_type=ACCESS)
@@ -148,7 +166,7 @@ def test_expired_token_is_refused_after_the_leeway():
 def test_expiry_tolerates_the_clock_skew_leeway():
     issued_at = int(time.time()) - 900 - 2
     token = encode_access_token(
-        user_id=USER_ID, role="tenant", email="a@b.c", issued_at=issued_at
+        user_id=USER_ID, role="tenant", email="a@b.c", session_id=SESSION_ID, issued_at=issued_at
     ).token
     assert decode_token(token, expected_type=ACCESS).issued_at == issued_at
 
@@ -177,6 +195,8 @@ def test_token_from_the_future_is_refused():
         {"sub": "not-a-uuid"},
         {"jti": "not-a-uuid"},
         {"role": None},
+        {"sid": "not-a-uuid"},
+        {"sid": 7},
     ],
     ids=[
         "wrong-aud",
@@ -187,6 +207,8 @@ def test_token_from_the_future_is_refused():
         "bad-sub",
         "bad-jti",
         "no-role",
+        "bad-sid",
+        "numeric-sid",
     ],
 )
 def test_wrong_claims_are_refused(overrides):
@@ -194,7 +216,7 @@ def test_wrong_claims_are_refused(overrides):
         decode_token(_forge(_valid_access_payload(**overrides)), expected_type=ACCESS)
 
 
-@pytest.mark.parametrize("claim", ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "type"])
+@pytest.mark.parametrize("claim", ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "type", "sid"])
 def test_missing_claims_are_refused(claim):
     payload = _valid_access_payload()
     del payload[claim]
@@ -204,7 +226,9 @@ def test_missing_claims_are_refused(claim):
 
 def test_refresh_token_is_not_an_access_token_and_vice_versa():
     refresh = encode_refresh_token(user_id=USER_ID).token
-    access = encode_access_token(user_id=USER_ID, role="tenant", email="a@b.c").token
+    access = encode_access_token(
+        user_id=USER_ID, role="tenant", email="a@b.c", session_id=SESSION_ID
+    ).token
     with pytest.raises(InvalidToken, match="Wrong token type"):
         decode_token(refresh, expected_type=ACCESS)
     with pytest.raises(InvalidToken, match="Wrong token type"):

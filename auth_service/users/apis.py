@@ -343,6 +343,9 @@ class ValidateTokenApi(APIView):
         jti = serializers.UUIDField()
         issued_at = serializers.IntegerField(help_text="The token's `iat` (unix seconds).")
         expires_at = serializers.IntegerField(help_text="The token's `exp` (unix seconds).")
+        session_id = serializers.UUIDField(
+            help_text="The token's `sid`: its session (refresh token family)."
+        )
 
     @extend_schema(
         tags=["internal"],

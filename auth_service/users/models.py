@@ -1,9 +1,11 @@
 """Users and the server-side state of their tokens.
 
-Access tokens are stateless JWTs (users/tokens.py) except for two ways to kill
-them early: one token by its `jti` (AccessTokenRevocation, on logout) and all of
-a user's tokens issued before `User.tokens_valid_after` (password change or
-reset, deactivation, refresh token reuse). Refresh tokens and password reset
+Access tokens are stateless JWTs (users/tokens.py) except for three ways to
+kill them early: one token by its `jti` (AccessTokenRevocation, on logout);
+every token of a session, by its `sid` claim, once any refresh token of that
+family is revoked (logout, refresh token reuse); and all of a user's tokens
+issued before `User.tokens_valid_after` (password change or reset,
+deactivation). Refresh tokens and password reset
 tokens are stored as SHA-256 hashes only: a database dump yields nothing usable.
 """
 
@@ -113,6 +115,13 @@ class RefreshToken(models.Model):
                 fields=["user"],
                 name="users_refresh_live_idx",
                 condition=models.Q(revoked_at__isnull=True),
+            ),
+            # "Is this session ended?", on every /internal/validate: one probe,
+            # however many rotations the session has had.
+            models.Index(
+                fields=["family_id"],
+                name="users_refresh_ended_idx",
+                condition=models.Q(revoked_at__isnull=False),
             ),
         ]
 

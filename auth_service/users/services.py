@@ -6,9 +6,18 @@ a login, a refresh, a logout and a password change of one user happen one
 after the other and none can resurrect a session another just ended. Slow
 work (Argon2) happens before the lock is taken.
 
-Revocation: an access token dies early in two ways (see users/models.py), and
-every early death is also signalled to the gateway over Redis after commit
+Revocation: an access token dies early in three ways (see users/models.py):
+its jti, its session (`sid`, the refresh family: logout, refresh token reuse)
+or its user's cutoff (password change or reset, deactivation). Every early
+death is also signalled to the gateway over Redis after commit
 (users/revocation.py).
+
+Sessions: a refresh that races a logout of its session cannot leave a working
+access token. Both lock the user's row, so one runs after the other: the
+refresh after the logout finds its refresh token revoked and fails; the
+logout after the refresh revokes the family including the new refresh token,
+and /internal/validate refuses every access token of a family with a revoked
+row (selectors.access_token_validate), the new one included.
 """
 
 from __future__ import annotations
@@ -42,7 +51,11 @@ from users.models import (
     User,
     normalize_email,
 )
-from users.revocation import on_commit_access_token_revoked, on_commit_user_tokens_revoked
+from users.revocation import (
+    on_commit_access_token_revoked,
+    on_commit_session_revoked,
+    on_commit_user_tokens_revoked,
+)
 from users.tokens import (
     ACCESS,
     REFRESH,
@@ -125,7 +138,11 @@ def _issue_tokens(*, user: User, family_id: uuid.UUID, now: datetime) -> TokenPa
     # second ahead, within the decoding leeway.
     issued_at = max(int(now.timestamp()), user.tokens_valid_after_timestamp or 0)
     access = encode_access_token(
-        user_id=str(user.id), role=user.role, email=user.email, issued_at=issued_at
+        user_id=str(user.id),
+        role=user.role,
+        email=user.email,
+        session_id=str(family_id),
+        issued_at=issued_at,
     )
     refresh = encode_refresh_token(user_id=str(user.id), issued_at=issued_at)
     RefreshToken.objects.create(
@@ -138,8 +155,12 @@ def _issue_tokens(*, user: User, family_id: uuid.UUID, now: datetime) -> TokenPa
     return TokenPair(access=access, refresh=refresh)
 
 
-def _revoke_family(*, family_id: uuid.UUID, now: datetime) -> None:
+def _end_session(*, user_id: str, family_id: uuid.UUID | str, now: datetime) -> None:
+    """Revoke every refresh token of the session, hence (validate checks the
+    family) every access token whose `sid` it is, and signal the gateway after
+    commit. The caller holds the user's row lock."""
     RefreshToken.objects.filter(family_id=family_id, revoked_at__isnull=True).update(revoked_at=now)
+    on_commit_session_revoked(session_id=str(family_id), user_id=str(user_id))
 
 
 def _revoke_access_tokens_issued_until(*, user: User, now: datetime) -> None:
@@ -326,7 +347,7 @@ def user_login(*, email: str, password: str) -> LoginResult:
 def refresh_token_rotate(*, refresh: str) -> TokenPair:
     """Trade a refresh token for a new pair in the same session. A token is
     good once: presenting a used one again (a replay, or the loser of two
-    concurrent uses) revokes its whole family and the user's access tokens."""
+    concurrent uses) ends its session: every refresh and access token of it."""
     try:
         claims = decode_token(refresh, expected_type=REFRESH)
     except InvalidToken as exc:
@@ -342,9 +363,9 @@ def refresh_token_rotate(*, refresh: str) -> TokenPair:
         if user is None or row is None or row.revoked_at is not None or not user.is_active:
             failure = "The refresh token is invalid or revoked."
         elif row.used_at is not None:
-            _revoke_family(family_id=row.family_id, now=now)
-            _revoke_access_tokens_issued_until(user=user, now=now)
-            user.save(update_fields=["tokens_valid_after"])
+            # A theft signal for this session: every token of it dies, the
+            # user's other sessions are not part of it.
+            _end_session(user_id=str(user.id), family_id=row.family_id, now=now)
             logger.warning(
                 "Refresh token reuse: revoked session family %s of user %s", row.family_id, user.id
             )
@@ -358,9 +379,10 @@ def refresh_token_rotate(*, refresh: str) -> TokenPair:
 
 
 def user_logout(*, user_id: str, access: str | None, refresh: str) -> None:
-    """End the session of `refresh` (its whole family) and revoke the access
-    token the request came with (`access`, from the Authorization header the
-    gateway forwards). Both must belong to `user_id`."""
+    """End the session of `refresh` and the session of the access token the
+    request came with (`access`, from the Authorization header the gateway
+    forwards; normally the same session): every refresh and access token of
+    it. Both tokens must belong to `user_id`. The user's other sessions live on."""
     try:
         access_claims = decode_token(access, expected_type=ACCESS)
     except InvalidToken:
@@ -383,8 +405,11 @@ def user_logout(*, user_id: str, access: str | None, refresh: str) -> None:
             .values_list("family_id", flat=True)
             .first()
         )
-        if family_id is not None:  # else pruned long ago: nothing left to end
-            _revoke_family(family_id=family_id, now=now)
+        sessions = {str(access_claims.session_id)}
+        if family_id is not None:  # else pruned long ago: nothing left of it to end
+            sessions.add(str(family_id))
+        for session_id in sorted(sessions):
+            _end_session(user_id=user_id, family_id=session_id, now=now)
         _revoke_access_token(claims=access_claims, now=now)
 
 

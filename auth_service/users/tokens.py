@@ -5,7 +5,9 @@ Every token is HS256-signed with JWT_SIGNING_KEY and carries
     iss "rentezy-auth", aud "rentezy", sub (user id), jti (uuid4),
     iat, nbf (= iat), exp, type ("access" | "refresh")
 
-and an access token also `role` and `email`. Decoding pins the algorithm
+and an access token also `role`, `email` and `sid`, its session: the id of
+the refresh token family it was issued with, so ending a session (logout,
+refresh token reuse) ends every access token of it. Decoding pins the algorithm
 (`none`, HS384/HS512 and any asymmetric algorithm are refused), requires every
 claim above, and checks issuer, audience, expiry and the token type, so a
 refresh token is never accepted where an access token is expected or the
@@ -51,6 +53,7 @@ class TokenClaims:
     expires_at: int
     role: str | None = None
     email: str | None = None
+    session_id: str | None = None  # access tokens only
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ def encode_token(
     issued_at: int | None = None,
     role: str | None = None,
     email: str | None = None,
+    session_id: str | None = None,
     jti: str | None = None,
 ) -> EncodedToken:
     issued_at = int(time.time()) if issued_at is None else issued_at
@@ -88,7 +92,10 @@ def encode_token(
         expires_at=issued_at + _lifetime(token_type),
         role=role if token_type == ACCESS else None,
         email=email if token_type == ACCESS else None,
+        session_id=str(session_id) if token_type == ACCESS and session_id else None,
     )
+    if token_type == ACCESS and claims.session_id is None:
+        raise ValueError("An access token needs its session id.")
     payload: dict[str, Any] = {
         "iss": settings.JWT_ISSUER,
         "aud": settings.JWT_AUDIENCE,
@@ -102,15 +109,21 @@ def encode_token(
     if token_type == ACCESS:
         payload["role"] = role
         payload["email"] = email
+        payload["sid"] = claims.session_id
     token = _jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=settings.JWT_ALGORITHM)
     return EncodedToken(token=token, claims=claims)
 
 
 def encode_access_token(
-    *, user_id: str, role: str, email: str, issued_at: int | None = None
+    *, user_id: str, role: str, email: str, session_id: str, issued_at: int | None = None
 ) -> EncodedToken:
     return encode_token(
-        token_type=ACCESS, user_id=user_id, role=role, email=email, issued_at=issued_at
+        token_type=ACCESS,
+        user_id=user_id,
+        role=role,
+        email=email,
+        session_id=session_id,
+        issued_at=issued_at,
     )
 
 
@@ -154,6 +167,8 @@ def decode_token(token: Any, *, expected_type: TokenType, verify_exp: bool = Tru
     email = payload.get("email")
     if expected_type == ACCESS and not (isinstance(role, str) and isinstance(email, str)):
         raise InvalidToken("Malformed token.")
+    # An access token without a session could not be ended by logout: refused.
+    session_id = _uuid_string(payload.get("sid")) if expected_type == ACCESS else None
     return TokenClaims(
         jti=_uuid_string(payload["jti"]),
         user_id=_uuid_string(payload["sub"]),
@@ -162,6 +177,7 @@ def decode_token(token: Any, *, expected_type: TokenType, verify_exp: bool = Tru
         expires_at=int(payload["exp"]),
         role=role if expected_type == ACCESS else None,
         email=email if expected_type == ACCESS else None,
+        session_id=session_id,
     )
 
 
