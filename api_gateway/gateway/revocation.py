@@ -6,16 +6,25 @@ honoured by the gateway within 2 seconds). When auth_service revokes:
 
 - one access token: `SET rentezy:auth:revoked:<jti> 1 EXAT <exp>` and
   `PUBLISH rentezy:auth:revocations {"jti": "<jti>", "user_id": "<user id>"}`;
+- every access token of one session (logout, refresh token reuse; the
+  session is the token's `sid` claim, `session_id` in the validation answer):
+  `SET rentezy:auth:revoked_session:<sid> 1 EXAT ...` and `PUBLISH
+  rentezy:auth:revocations {"sid": "<sid>", "user_id": "<user id>"}`;
 - every token of a user issued before an instant (password change, reset,
-  deactivation, refresh token reuse): `SET rentezy:auth:not_before:<user id>
-  <not_before> EXAT ...` and `PUBLISH rentezy:auth:revocations
-  {"user_id": "<user id>", "not_before": <unix seconds>}`.
+  deactivation): `SET rentezy:auth:not_before:<user id> <not_before> EXAT ...`
+  and `PUBLISH rentezy:auth:revocations {"user_id": "<user id>",
+  "not_before": <unix seconds>}`.
+
+A message names one of `jti`, `sid` or `not_before` (logout sends a jti
+message and a sid message); one that names several is applied for each.
 
 The names below are the contract; auth_service (users/revocation.py) uses the
 same names and strings.
 
-Every gateway process subscribes to the channel and evicts what a message
-names from its token cache at once (by jti, or every entry of the user). While
+Every gateway process subscribes to the channel and applies each message to
+its listeners at once: the token cache evicts what it names (by jti, session,
+or the user's entries issued before not_before), and the registry of open
+WebSockets (gateway.sockets) closes the sockets it names. While
 the subscription is not confirmed (start-up, Redis outage, a dead connection
 found by the keep-alive ping), the cache is disabled, so every request is
 validated by auth_service; on every (re)subscription the cache starts empty, so
@@ -31,16 +40,20 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import redis.asyncio as aioredis
 
-from gateway.tokens import TokenCache
+from gateway.tokens import TokenCache, TokenIdentity
 
 logger = logging.getLogger(__name__)
 
 REVOCATIONS_CHANNEL = "rentezy:auth:revocations"
 REVOKED_KEY_PREFIX = "rentezy:auth:revoked:"
 NOT_BEFORE_KEY_PREFIX = "rentezy:auth:not_before:"
+REVOKED_SESSION_KEY_PREFIX = "rentezy:auth:revoked_session:"
 
 # Seconds between keep-alive pings on an idle subscription, and how long a
 # ping may stay unanswered before the connection counts as dead.
@@ -57,43 +70,112 @@ def not_before_key(user_id: str) -> str:
     return f"{NOT_BEFORE_KEY_PREFIX}{user_id}"
 
 
+def revoked_session_key(session_id: str) -> str:
+    return f"{REVOKED_SESSION_KEY_PREFIX}{session_id}"
+
+
 def client_name() -> str:
     """The Redis CLIENT SETNAME of this process's subscription (ops and tests
     find it with CLIENT LIST)."""
     return f"rentezy-gateway-revocations-{os.getpid()}"
 
 
-def apply_revocation(cache: TokenCache, payload: bytes | str) -> None:
-    """Evict what one revocation message names; a malformed one is logged and
-    changes nothing (there is nothing safe to guess from it)."""
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """What one message revokes: a token (jti), a session (sid), and/or a
+    user's tokens issued before `not_before` (`user_wide`; None: all of them)."""
+
+    jti: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    user_wide: bool = False
+    not_before: float | None = None
+
+    def covers(self, identity: TokenIdentity) -> bool:
+        if self.jti and identity.jti == self.jti:
+            return True
+        if self.session_id and identity.session_id == self.session_id:
+            return True
+        if self.user_wide and identity.user_id == self.user_id:
+            issued_at = identity.issued_at
+            return self.not_before is None or issued_at is None or issued_at < self.not_before
+        return False
+
+
+class RevocationListener(Protocol):
+    def revoke(self, revocation: Revocation) -> None: ...
+
+
+def parse_revocation(payload: bytes | str) -> Revocation | None:
+    """The revocation one message names; None (logged) for a malformed one:
+    there is nothing safe to guess from it."""
     try:
         message = json.loads(payload)
     except (TypeError, ValueError):
         logger.warning("Ignored a malformed revocation message.")
-        return
+        return None
     if not isinstance(message, dict):
         logger.warning("Ignored a malformed revocation message.")
+        return None
+    jti, session_id, user_id = message.get("jti"), message.get("sid"), message.get("user_id")
+    jti = jti if isinstance(jti, str) and jti else None
+    session_id = session_id if isinstance(session_id, str) and session_id else None
+    user_wide = isinstance(user_id, str) and bool(user_id) and "not_before" in message
+    not_before = message.get("not_before") if user_wide else None
+    if isinstance(not_before, bool) or not isinstance(not_before, (int, float)):
+        not_before = None  # unreadable: every token of the user
+    if not (jti or session_id or user_wide):
+        logger.warning("Ignored a revocation message naming neither a jti, a session nor a user.")
+        return None
+    return Revocation(
+        jti=jti,
+        session_id=session_id,
+        user_id=user_id if isinstance(user_id, str) else None,
+        user_wide=user_wide,
+        not_before=not_before,
+    )
+
+
+def evict(cache: TokenCache, revocation: Revocation) -> None:
+    if revocation.jti:
+        cache.evict_jti(revocation.jti)
+    if revocation.session_id:
+        cache.evict_session(revocation.session_id)
+    if revocation.user_wide and revocation.user_id:
+        cache.evict_user(revocation.user_id, not_before=revocation.not_before)
+
+
+def apply_revocation(
+    cache: TokenCache, payload: bytes | str, listeners: Sequence[RevocationListener] = ()
+) -> None:
+    """Evict what one revocation message names from the cache and tell the
+    listeners (the open WebSockets); a malformed one changes nothing."""
+    revocation = parse_revocation(payload)
+    if revocation is None:
         return
-    jti, user_id = message.get("jti"), message.get("user_id")
-    if isinstance(jti, str) and jti:
-        cache.evict_jti(jti)
-    elif isinstance(user_id, str) and user_id and "not_before" in message:
-        not_before = message["not_before"]
-        if isinstance(not_before, bool) or not isinstance(not_before, (int, float)):
-            not_before = None  # unreadable: evict every token of the user
-        cache.evict_user(user_id, not_before=not_before)
-    else:
-        logger.warning("Ignored a revocation message naming neither a jti nor a user.")
+    evict(cache, revocation)
+    for listener in listeners:
+        listener.revoke(revocation)
 
 
 class RevocationSubscriber:
     """Runs for the life of the process (one task); see the module docstring."""
 
-    def __init__(self, *, redis_url: str, cache: TokenCache) -> None:
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        cache: TokenCache,
+        listeners: Sequence[RevocationListener] = (),
+    ) -> None:
         self._redis_url = redis_url
         self._cache = cache
+        self._listeners = tuple(listeners)
         self._task: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
+        # +1 on every confirmed (re)subscription: whoever could not be told
+        # during a gap (gateway.sockets) sees that one happened.
+        self.epoch = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -152,10 +234,11 @@ class RevocationSubscriber:
                     if kind == "subscribe":
                         # From here on no revocation can be missed: start clean.
                         self._cache.enable(fresh=True)
+                        self.epoch += 1
                         self.subscribed.set()
                         logger.info("Revocation subscription confirmed; token cache enabled.")
                     elif kind == "message":
-                        apply_revocation(self._cache, message["data"])
+                        apply_revocation(self._cache, message["data"], self._listeners)
                     continue
                 if ping_sent is not None and now - ping_sent > PING_DEADLINE:
                     raise ConnectionError("keep-alive ping unanswered")

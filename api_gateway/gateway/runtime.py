@@ -1,6 +1,7 @@
 """What one gateway process holds for its lifetime: its configuration, the
-pooled upstream session, the token validator and its cache, the revocation
-subscriber and the rate limiter.
+pooled upstream session, the token validator and its cache, the registry of
+open WebSockets and its watch, the revocation subscriber (which tells both the
+cache and the registry) and the rate limiter.
 
 Created at ASGI lifespan start-up (uvicorn) or by the first request (servers
 without lifespan, such as daphne), inside the event loop that serves requests.
@@ -16,6 +17,7 @@ import aiohttp
 from gateway.headers import Cors, SecurityHeaders
 from gateway.ratelimit import RateLimiter
 from gateway.revocation import RevocationSubscriber
+from gateway.sockets import SocketRegistry, SocketWatch
 from gateway.tokens import TokenCache, TokenValidator
 
 logger = logging.getLogger(__name__)
@@ -135,7 +137,16 @@ class Runtime:
             timeout=config.validate_timeout,
             client_getter=lambda: self.client,
         )
-        self.subscriber = RevocationSubscriber(redis_url=config.redis_url, cache=self.cache)
+        self.sockets = SocketRegistry()
+        self.subscriber = RevocationSubscriber(
+            redis_url=config.redis_url, cache=self.cache, listeners=(self.sockets,)
+        )
+        self.socket_watch = SocketWatch(
+            registry=self.sockets,
+            validate=self.validator.identify,
+            subscribed=self.subscriber.subscribed.is_set,
+            epoch=lambda: self.subscriber.epoch,
+        )
         self.limiter = RateLimiter(
             redis_url=config.redis_url,
             prefix=config.rate_limit_prefix,
@@ -150,8 +161,10 @@ class Runtime:
         # No trailing slash (GatewayConfig strips it): base + forwarded path.
         self.base_urls = dict(config.upstreams)
         self.subscriber.start()
+        self.socket_watch.start()
 
     async def aclose(self) -> None:
+        await self.socket_watch.stop()
         await self.subscriber.stop()
         await self.client.close()
         await self.limiter.aclose()

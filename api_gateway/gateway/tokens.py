@@ -2,7 +2,7 @@
 
 auth_service answers `POST /internal/validate` `{"token": "..."}` (signed by the
 gateway as an anonymous caller) with 200 `{"user_id", "role", "email",
-"expires_at", "jti", "issued_at"?}` (unix seconds) or 401. An answer is cached under sha256(token) until
+"expires_at", "jti", "issued_at"?, "session_id"?}` (unix seconds) or 401. An answer is cached under sha256(token) until
 min(expires_at, now + GATEWAY_TOKEN_CACHE_SECONDS), so steady traffic makes no
 per-request round trip; gateway.revocation evicts revoked entries at once and
 disables the cache whenever it cannot promise that.
@@ -34,6 +34,7 @@ class TokenIdentity:
     jti: str
     expires_at: float  # unix seconds
     issued_at: float | None = None  # unix seconds, when auth_service says
+    session_id: str | None = None  # the token's session (`sid`), when auth_service says
 
 
 class InvalidToken(Exception):
@@ -50,7 +51,7 @@ def token_key(token: str) -> str:
 
 
 class TokenCache:
-    """Identities by token digest, with indexes by jti and user for eviction.
+    """Identities by token digest, with indexes by jti, session and user for eviction.
 
     Single-threaded (one event loop), so no locks. `generation` changes on every
     eviction, clear and enable/disable: a validation that started before a
@@ -65,6 +66,7 @@ class TokenCache:
         self._entries: dict[str, tuple[TokenIdentity, float]] = {}
         self._by_jti: dict[str, set[str]] = {}
         self._by_user: dict[str, set[str]] = {}
+        self._by_session: dict[str, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -93,10 +95,17 @@ class TokenCache:
         self._entries[key] = (identity, deadline)
         self._by_jti.setdefault(identity.jti, set()).add(key)
         self._by_user.setdefault(identity.user_id, set()).add(key)
+        if identity.session_id:
+            self._by_session.setdefault(identity.session_id, set()).add(key)
 
     def evict_jti(self, jti: str) -> None:
         self.generation += 1
         for key in list(self._by_jti.get(jti, ())):
+            self._remove(key)
+
+    def evict_session(self, session_id: str) -> None:
+        self.generation += 1
+        for key in list(self._by_session.get(session_id, ())):
             self._remove(key)
 
     def evict_user(self, user_id: str, *, not_before: float | None = None) -> None:
@@ -113,6 +122,7 @@ class TokenCache:
         self._entries.clear()
         self._by_jti.clear()
         self._by_user.clear()
+        self._by_session.clear()
 
     def enable(self, *, fresh: bool) -> None:
         if fresh:
@@ -131,8 +141,12 @@ class TokenCache:
         if entry is None:
             return
         identity = entry[0]
-        for index, name in ((self._by_jti, identity.jti), (self._by_user, identity.user_id)):
-            keys = index.get(name)
+        for index, name in (
+            (self._by_jti, identity.jti),
+            (self._by_user, identity.user_id),
+            (self._by_session, identity.session_id),
+        ):
+            keys = index.get(name) if name is not None else None
             if keys is not None:
                 keys.discard(key)
                 if not keys:
@@ -165,6 +179,7 @@ def parse_validation(body: object) -> TokenIdentity:
         jti=str(body.get("jti") or ""),
         expires_at=_unix_seconds(body.get("expires_at")),
         issued_at=_unix_seconds(body["issued_at"]) if body.get("issued_at") is not None else None,
+        session_id=str(body["session_id"]) if body.get("session_id") else None,
     )
 
 

@@ -9,6 +9,16 @@ and query WITHOUT the token (the service never sees it). Any refusal closes
 before accepting: the client gets HTTP 403. Then text and binary frames are
 piped both ways and a close code on either side is passed to the other.
 
+An accepted socket lives only while its token is good: its revocation, the
+end of its session (logout), a password change of its user, or its `exp`
+close it on both sides with code 4401 (gateway.sockets: CLOSE_AUTH_ENDED,
+reason `token revoked` or `token expired`). The client then gets a fresh
+token (refresh, or log in) and reconnects.
+
+`_handle` runs the steps in order: `_route`, `_check_origin`, `_token_param`,
+`_identify`, `_spend_budget`, `_connect_upstream`, then `_pipe`; each step
+refuses by raising `Refused(why)`.
+
 The signature covers method `GET` (the handshake's) and the forwarded path.
 """
 
@@ -17,16 +27,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 from rentezy_platform.request_id import bind_request_id
 from rentezy_platform.trust import gateway_headers
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from gateway import routes
 from gateway.headers import client_address
 from gateway.runtime import Runtime
-from gateway.tokens import AuthUnavailable, InvalidToken
+from gateway.sockets import CLOSE_AUTH_ENDED, OpenSocket
+from gateway.tokens import AuthUnavailable, InvalidToken, TokenIdentity
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("gateway.access")
@@ -79,51 +91,119 @@ async def handle_websocket(runtime: Runtime, scope, receive, send) -> None:
             )
 
 
+class Refused(Exception):
+    """A handshake step said no: the socket is closed before it is accepted
+    (the client gets HTTP 403), with `why` in the access log."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """What the steps read of one handshake."""
+
+    scope: dict
+    headers: dict[bytes, bytes]
+    request_id: str
+    client_ip: str
+    chain: list[str]
+
+    @property
+    def origin(self) -> str | None:
+        origin = self.headers.get(b"origin")
+        return origin.decode("latin-1") if origin is not None else None
+
+
 async def _handle(runtime, scope, receive, send, headers, request_id, client_ip, chain, outcome):
     message = await receive()
     if message["type"] != "websocket.connect":
         return
+    handshake = Handshake(scope, headers, request_id, client_ip, chain)
+    sock: OpenSocket | None = None
+    try:
+        try:
+            service = _route(handshake)
+            outcome["service"] = service
+            _check_origin(runtime, handshake)
+            query, token = _token_param(handshake)
+            since = runtime.sockets.mark()
+            identity = await _identify(runtime, handshake, token)
+            outcome["user_id"] = identity.user_id
+            # Registered before any further wait: from here a revocation or
+            # the token's expiry ends it (gateway.sockets).
+            sock = runtime.sockets.open(identity=identity, token=token, since=since)
+            await _spend_budget(runtime, handshake, identity)
+            upstream = await _connect_upstream(runtime, handshake, service, query, identity)
+        except Refused as refused:
+            outcome["why"] = refused.why
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        try:
+            if sock.ended.is_set():  # during the upstream handshake
+                outcome["why"] = f"token {sock.reason}"
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
+            outcome["status"] = "accepted"
+            outcome["close"] = await _pipe(receive, send, upstream, sock)
+        finally:
+            await upstream.close()
+    finally:
+        if sock is not None:
+            runtime.sockets.close(sock)
 
-    async def refuse(why: str) -> None:
-        outcome["why"] = why
-        await send({"type": "websocket.close", "code": 1008})
 
-    path = scope["path"]
-    service = routes.resolve_ws(path)
+def _route(handshake: Handshake) -> str:
+    service = routes.resolve_ws(handshake.scope["path"])
     if service is None:
-        await refuse("no route")
-        return
-    outcome["service"] = service
+        raise Refused("no route")
+    return service
 
-    origin = headers.get(b"origin")
+
+def _check_origin(runtime: Runtime, handshake: Handshake) -> None:
+    """The CORS allowlist; no Origin at all is a non-browser client, allowed
+    unless GATEWAY_WS_ALLOW_MISSING_ORIGIN is off."""
+    origin = handshake.origin
     if origin is None:
         if not runtime.config.ws_allow_missing_origin:
-            await refuse("origin missing")
-            return
-    elif not runtime.cors.allows(origin.decode("latin-1")):
-        await refuse("origin not allowed")
-        return
+            raise Refused("origin missing")
+    elif not runtime.cors.allows(origin):
+        raise Refused("origin not allowed")
 
-    query, token = routes.strip_query_param(scope.get("query_string", b""), "token")
+
+def _token_param(handshake: Handshake) -> tuple[bytes, str]:
+    """The query without `token`, and the token."""
+    query, token = routes.strip_query_param(handshake.scope.get("query_string", b""), "token")
     if not token:
-        await refuse("no token")
-        return
+        raise Refused("no token")
+    return query, token
+
+
+async def _identify(runtime: Runtime, handshake: Handshake, token: str) -> TokenIdentity:
     try:
-        identity = await runtime.validator.identify(token, request_id=request_id)
+        return await runtime.validator.identify(token, request_id=handshake.request_id)
     except InvalidToken:
-        await refuse("invalid token")
-        return
+        raise Refused("invalid token") from None
     except AuthUnavailable:
-        await refuse("auth unavailable")
-        return
-    outcome["user_id"] = identity.user_id
+        raise Refused("auth unavailable") from None
 
-    limited = await runtime.limiter.spend_budget(user_id=identity.user_id, client_ip=client_ip)
+
+async def _spend_budget(runtime: Runtime, handshake: Handshake, identity: TokenIdentity) -> None:
+    limited = await runtime.limiter.spend_budget(
+        user_id=identity.user_id, client_ip=handshake.client_ip
+    )
     if limited is not None:
-        await refuse("rate limited")
-        return
+        raise Refused("rate limited")
 
-    target = routes.forwarded_path(path, query)
+
+def _upstream_request(
+    runtime: Runtime, handshake: Handshake, service: str, query, identity: TokenIdentity
+) -> tuple[str, list[tuple[str, str]]]:
+    """The service's URI and the handshake headers: the signed identity for
+    the path and query without the token (the service never sees it)."""
+    target = routes.forwarded_path(handshake.scope["path"], query)
     signed = gateway_headers(
         key=runtime.config.signing_key,
         method="GET",
@@ -131,24 +211,30 @@ async def _handle(runtime, scope, receive, send, headers, request_id, client_ip,
         user_id=identity.user_id,
         role=identity.role,
         email=identity.email,
-        request_id=request_id,
+        request_id=handshake.request_id,
     )
-    upstream_headers = [
+    headers = [
         *signed.items(),
-        ("X-Forwarded-For", ", ".join(chain)),
-        ("X-Real-IP", client_ip),
-        ("X-Forwarded-Proto", "https" if scope.get("scheme") == "wss" else "http"),
+        ("X-Forwarded-For", ", ".join(handshake.chain)),
+        ("X-Real-IP", handshake.client_ip),
+        ("X-Forwarded-Proto", "https" if handshake.scope.get("scheme") == "wss" else "http"),
     ]
-    if origin is not None:
-        upstream_headers.append(("Origin", origin.decode("latin-1")))
+    if handshake.origin is not None:
+        headers.append(("Origin", handshake.origin))
     base = runtime.config.upstreams[service]
     uri = "ws" + base[len("http"):] + target if base.startswith("http") else base + target
+    return uri, headers
 
+
+async def _connect_upstream(
+    runtime: Runtime, handshake: Handshake, service: str, query, identity: TokenIdentity
+) -> ClientConnection:
+    uri, headers = _upstream_request(runtime, handshake, service, query, identity)
     try:
-        upstream = await connect(
+        return await connect(
             uri,
-            additional_headers=upstream_headers,
-            subprotocols=scope.get("subprotocols") or None,
+            additional_headers=headers,
+            subprotocols=handshake.scope.get("subprotocols") or None,
             open_timeout=UPSTREAM_OPEN_TIMEOUT,
             max_size=MAX_MESSAGE_BYTES,
             user_agent_header=None,
@@ -156,23 +242,15 @@ async def _handle(runtime, scope, receive, send, headers, request_id, client_ip,
             proxy=None,
         )
     except InvalidStatus as exc:
-        await refuse(f"upstream refused ({exc.response.status_code})")
-        return
+        raise Refused(f"upstream refused ({exc.response.status_code})") from None
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         logger.warning("WebSocket upstream %s unavailable: %s", service, type(exc).__name__)
-        await refuse("upstream unavailable")
-        return
-
-    await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
-    outcome["status"] = "accepted"
-    try:
-        outcome["close"] = await _pipe(receive, send, upstream)
-    finally:
-        await upstream.close()
+        raise Refused("upstream unavailable") from None
 
 
-async def _pipe(receive, send, upstream) -> int | None:
-    """Frames both ways until one side closes; returns the close code seen."""
+async def _pipe(receive, send, upstream, sock: OpenSocket) -> int | None:
+    """Frames both ways until one side closes or the token stops being good
+    (`sock.ended`); returns the close code seen."""
     closed: dict[str, int | None] = {"code": None}
 
     async def client_to_upstream() -> None:
@@ -205,22 +283,43 @@ async def _pipe(receive, send, upstream) -> int | None:
 
     to_upstream = asyncio.create_task(client_to_upstream())
     to_client = asyncio.create_task(upstream_to_client())
+    auth_ended = asyncio.create_task(sock.ended.wait())
+    pipes = {to_upstream, to_client}
     try:
-        done, _ = await asyncio.wait({to_upstream, to_client}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({*pipes, auth_ended}, return_when=asyncio.FIRST_COMPLETED)
+        if not done & pipes:
+            await _cancel(pipes)
+            return await _close_for_auth(send, upstream, sock)
         if to_client in done:
             # The service closed: let the client's close handshake finish.
             try:
                 await asyncio.wait_for(asyncio.shield(to_upstream), CLOSE_GRACE_SECONDS)
             except (TimeoutError, ConnectionClosed):
                 pass
-        for task in done:
+        for task in done & pipes:
             if not task.cancelled() and task.exception() is not None:
                 exc = task.exception()
                 # Either side going away mid-frame is the normal end of a socket.
                 if not isinstance(exc, (ConnectionClosed, OSError)):  # uvicorn: ClientDisconnected
                     logger.warning("WebSocket pipe error: %r", exc)
     finally:
-        for task in (to_upstream, to_client):
-            task.cancel()
-        await asyncio.gather(to_upstream, to_client, return_exceptions=True)
+        await _cancel({*pipes, auth_ended})
     return closed["code"]
+
+
+async def _cancel(tasks) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _close_for_auth(send, upstream, sock: OpenSocket) -> int:
+    """Close both sides with CLOSE_AUTH_ENDED: the token was revoked, its
+    session or its user's tokens ended, or it expired."""
+    reason = f"token {sock.reason}"
+    try:
+        await send({"type": "websocket.close", "code": CLOSE_AUTH_ENDED, "reason": reason})
+    except (OSError, RuntimeError):
+        pass  # the client went away meanwhile
+    await upstream.close(code=CLOSE_AUTH_ENDED, reason=reason)
+    return CLOSE_AUTH_ENDED
