@@ -102,10 +102,10 @@ class SocketRegistry:
         covers it (or if those are no longer known)."""
         sock = OpenSocket(identity=identity, token=token)
         if since < self._forgotten_through:
-            sock.end("revocations during the handshake unknown")
+            sock.end("token revocations unknown")
         for sequence, _, revocation in self._recent:
             if sequence > since and revocation.covers(identity):
-                sock.end("revoked")
+                sock.end("token revoked")
         delay = identity.expires_at - time.time()
         sock._timer = asyncio.get_running_loop().call_later(
             max(delay, 0.0), sock.end, "token expired"
@@ -139,7 +139,7 @@ class SocketRegistry:
             candidates |= self._by_user.get(revocation.user_id, set())
         for sock in candidates:
             if revocation.covers(sock.identity):
-                sock.end("revoked")
+                sock.end("token revoked")
 
     def _remember(self, revocation: Revocation) -> None:
         self._sequence += 1
@@ -224,7 +224,7 @@ class SocketWatch:
                     await self._validate(token, request_id=f"ws-revalidate-{uuid.uuid4().hex}")
                 except InvalidToken:
                     for sock in socks:
-                        sock.end("revoked")
+                        sock.end("token revoked")
                     ended += len(socks)
                 except AuthUnavailable:
                     pass  # cannot tell now: the next round asks again

@@ -142,7 +142,7 @@ async def _handle(runtime, scope, receive, send, headers, request_id, client_ip,
             return
         try:
             if sock.ended.is_set():  # during the upstream handshake
-                outcome["why"] = f"token {sock.reason}"
+                outcome["why"] = sock.reason
                 await send({"type": "websocket.close", "code": 1008})
                 return
             await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
@@ -316,7 +316,7 @@ async def _cancel(tasks) -> None:
 async def _close_for_auth(send, upstream, sock: OpenSocket) -> int:
     """Close both sides with CLOSE_AUTH_ENDED: the token was revoked, its
     session or its user's tokens ended, or it expired."""
-    reason = f"token {sock.reason}"
+    reason = sock.reason
     try:
         await send({"type": "websocket.close", "code": CLOSE_AUTH_ENDED, "reason": reason})
     except (OSError, RuntimeError):

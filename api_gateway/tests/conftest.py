@@ -187,11 +187,20 @@ class Token:
     role: str
     email: str
     jti: str
+    session_id: str
+    expires_at: float
 
 
 @pytest.fixture
 def make_token(control):
-    def make(*, user_id: str | None = None, role: str = "tenant", ttl: float = 900) -> Token:
+    def make(
+        *,
+        user_id: str | None = None,
+        role: str = "tenant",
+        ttl: float = 900,
+        session_id: str | None = None,
+        issued_at: int | None = None,
+    ) -> Token:
         user_id = user_id or str(uuid.uuid4())
         token = Token(
             value=f"tok-{uuid.uuid4().hex}",
@@ -199,6 +208,8 @@ def make_token(control):
             role=role,
             email=f"{user_id[:8]}@example.com",
             jti=uuid.uuid4().hex,
+            session_id=session_id or str(uuid.uuid4()),
+            expires_at=int(time.time() + ttl),
         )
         response = control.post(
             "/_control/tokens",
@@ -208,7 +219,10 @@ def make_token(control):
                 "role": role,
                 "email": token.email,
                 "jti": token.jti,
-                "expires_at": int(time.time() + ttl),
+                "session_id": token.session_id,
+                "expires_at": token.expires_at,
+                # Absent by default: a not_before message then covers the token.
+                **({"issued_at": issued_at} if issued_at is not None else {}),
             },
         )
         assert response.status_code == 201

@@ -9,10 +9,10 @@ from gateway.revocation import apply_revocation
 from gateway.tokens import TokenCache, TokenIdentity, parse_validation, token_key
 
 
-def _identity(user_id="u1", jti="j1", issued_at=None, ttl=600):
+def _identity(user_id="u1", jti="j1", issued_at=None, ttl=600, session_id=None):
     return TokenIdentity(
         user_id=user_id, role="tenant", email="a@example.com", jti=jti,
-        expires_at=time.time() + ttl, issued_at=issued_at,
+        expires_at=time.time() + ttl, issued_at=issued_at, session_id=session_id,
     )
 
 
@@ -51,6 +51,30 @@ def test_revocation_by_jti_and_by_user_with_not_before():
     assert (cache.get("b"), cache.get("c").jti) == (None, "jc")
 
 
+def test_a_session_revocation_evicts_every_token_of_that_session_only():
+    cache = _cache()
+    cache.put("a", _identity(jti="ja", session_id="s1"), generation=cache.generation)
+    cache.put("b", _identity(jti="jb", session_id="s1"), generation=cache.generation)
+    cache.put("c", _identity(jti="jc", session_id="s2"), generation=cache.generation)
+
+    apply_revocation(cache, json.dumps({"sid": "s1", "user_id": "u1"}))
+
+    assert (cache.get("a"), cache.get("b"), cache.get("c").jti, len(cache)) == (None, None, "jc", 1)
+    cache.evict_session("s2")
+    assert (len(cache), cache._by_session, cache._by_jti, cache._by_user) == (0, {}, {}, {})
+
+
+def test_a_message_naming_several_things_applies_each():
+    cache = _cache()
+    cache.put("a", _identity(jti="ja", session_id="s1"), generation=cache.generation)
+    cache.put("b", _identity(jti="jb", session_id="s2"), generation=cache.generation)
+    cache.put("c", _identity(jti="jc", session_id="s3"), generation=cache.generation)
+
+    apply_revocation(cache, json.dumps({"jti": "ja", "sid": "s2", "user_id": "u1"}))
+
+    assert (cache.get("a"), cache.get("b"), cache.get("c").jti) == (None, None, "jc")
+
+
 def test_entries_live_until_the_earlier_of_expiry_and_max_age():
     cache = TokenCache(max_entries=3, max_age=0.2)
     cache.enable(fresh=True)
@@ -80,3 +104,7 @@ def test_the_cache_keys_by_digest_and_parses_both_time_forms():
     assert parse_validation(
         {"user_id": "u", "role": "r", "jti": "j", "expires_at": 5, "issued_at": 1}
     ).issued_at == 1.0
+    assert parsed.session_id is None
+    assert parse_validation(
+        {"user_id": "u", "role": "r", "jti": "j", "expires_at": 5, "session_id": "s"}
+    ).session_id == "s"

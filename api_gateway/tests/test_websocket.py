@@ -133,3 +133,116 @@ def test_a_revoked_token_cannot_open_a_socket(gateway, control, redis_client, ma
 
     status = asyncio.run(_refused(ws_url(gateway, f"/ws/chat/r?token={token.value}"), origin=WEB_ORIGIN))
     assert status == 403
+
+
+# --- an open socket ends when its token stops being good (issue 8, point 4) -------------
+
+
+async def _open(url: str):
+    ws = await connect(url, origin=WEB_ORIGIN, proxy=None)
+    hello = json.loads(await ws.recv())
+    assert hello["type"] == "hello"
+    return ws
+
+
+async def _closed_within(ws, seconds: float) -> tuple[int, str, float]:
+    """Wait, sending nothing (an idle socket), for the gateway's close frame;
+    (code, reason, seconds it took)."""
+    started = time.monotonic()
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), seconds)
+    assert closed.value.rcvd is not None, "no close frame from the gateway"
+    return closed.value.rcvd.code, closed.value.rcvd.reason, time.monotonic() - started
+
+
+async def _still_open(ws) -> str:
+    await ws.send("still there?")
+    return await asyncio.wait_for(ws.recv(), 2)
+
+
+def _upstream_saw_close(control, path: str, code: int) -> None:
+    deadline = time.monotonic() + 3
+    while {"path": path, "code": code} not in control.get("/_control/ws-closes").json()["closes"]:
+        assert time.monotonic() < deadline, f"the service never saw close {code} on {path}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kind", ["jti", "sid", "not_before"])
+def test_a_revocation_closes_the_open_socket_with_4401_within_2_seconds(
+    gateway, control, redis_client, make_token, kind
+):
+    token = make_token()
+    bystander = make_token(user_id=token.user_id)  # same user, another session and token
+    message = {
+        "jti": {"jti": token.jti, "user_id": token.user_id},
+        "sid": {"sid": token.session_id, "user_id": token.user_id},
+        "not_before": {"user_id": token.user_id, "not_before": int(time.time()) + 1},
+    }[kind]
+    room = f"/ws/chat/revoked-{kind}-{token.jti}"
+
+    async def scenario():
+        ws = await _open(ws_url(gateway, f"{room}?token={token.value}"))
+        other = await _open(ws_url(gateway, f"/ws/chat/bystander-{kind}?token={bystander.value}"))
+        control.post("/_control/revoke", json={"token": token.value})
+        redis_client.publish(REVOCATIONS_CHANNEL, json.dumps(message))
+        closed = await _closed_within(ws, 2.0)
+        other_alive = None if kind == "not_before" else await _still_open(other)
+        await other.close()
+        return closed, other_alive
+
+    (code, reason, elapsed), other_alive = asyncio.run(scenario())
+
+    assert (code, reason) == (4401, "token revoked")
+    assert elapsed < 2.0
+    _upstream_saw_close(control, room, 4401)
+    # A jti or a session names one socket; a user cutoff covers the user's other one too.
+    assert other_alive == (None if kind == "not_before" else "echo:still there?")
+
+
+def test_a_socket_closes_at_its_tokens_expiry(gateway, control, make_token):
+    token = make_token(ttl=2.5)
+    room = f"/ws/chat/expiring-{token.jti}"
+
+    async def scenario():
+        ws = await _open(ws_url(gateway, f"{room}?token={token.value}"))
+        code, reason, _ = await _closed_within(ws, 5.0)
+        return code, reason, time.time()
+
+    code, reason, closed_at = asyncio.run(scenario())
+
+    assert (code, reason) == (4401, "token expired")
+    assert token.expires_at - 0.05 <= closed_at < token.expires_at + 1.0
+    _upstream_saw_close(control, room, 4401)
+
+
+def test_without_the_revocation_subscription_open_sockets_are_revalidated(
+    upstream, control, tmp_path, make_token
+):
+    from tests.conftest import free_port, gateway_env, start_uvicorn
+
+    token = make_token()
+    kept = make_token()
+    server = start_uvicorn(
+        "config.asgi:application",
+        env=gateway_env(upstream.url, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"),
+        log=tmp_path / "gateway.log",
+    )
+
+    async def scenario():
+        ws = await _open(ws_url(server, f"/ws/chat/bypass?token={token.value}"))
+        other = await _open(ws_url(server, f"/ws/chat/bypass-kept?token={kept.value}"))
+        # auth_service revokes; no message can reach this gateway.
+        control.post("/_control/revoke", json={"token": token.value})
+        closed = await _closed_within(ws, 2.0)
+        alive = await _still_open(other)
+        await other.close()
+        return closed, alive
+
+    try:
+        (code, reason, elapsed), alive = asyncio.run(scenario())
+    finally:
+        server.stop()
+
+    assert (code, reason) == (4401, "token revoked")
+    assert elapsed < 2.0
+    assert alive == "echo:still there?"
