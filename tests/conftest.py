@@ -206,6 +206,22 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _server_command(spec: ServiceSpec, *, workers: int = 2) -> Callable[[int], list[str]]:
+    if spec.server == "wsgi":
+
+        # A later --workers wins over the one in _GUNICORN.
+        extra = ["--workers", str(workers)] if workers != 2 else []
+
+        def command(port: int) -> list[str]:
+            return [PYTHON, *_GUNICORN, *extra, "--bind", f"127.0.0.1:{port}"]
+    else:
+
+        def command(port: int) -> list[str]:
+            return [PYTHON, *_UVICORN, spec.asgi_app, "--host", "127.0.0.1", "--port", str(port)]
+
+    return command
+
+
 class _PortTaken(Exception):
     pass
 
@@ -374,26 +390,26 @@ class Platform:
             )
             if migrate.returncode != 0:
                 raise RuntimeError(f"{name}: migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
-        if spec.server == "wsgi":
-
-            def command(port: int) -> list[str]:
-                return [PYTHON, *_GUNICORN, "--bind", f"127.0.0.1:{port}"]
-        else:
-
-            def command(port: int) -> list[str]:
-                return [
-                    PYTHON,
-                    *_UVICORN,
-                    spec.asgi_app,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                ]
-
-        self.processes[name] = self._launch(name, command, cwd=cwd, env=env)
+        self.processes[name] = self._launch(name, _server_command(spec), cwd=cwd, env=env)
         for args in WORKERS.get(name, ()):
             self._start_worker(f"{name}-{args[0]}", [PYTHON, "manage.py", *args], cwd=cwd, env=env)
+
+    def start_variant(self, name: str, *, service: str, env: dict[str, str]) -> Process:
+        """Another server of a running service, on the same database, with some
+        settings changed (e.g. a short token lifetime); not behind the gateway,
+        stopped with the rest. Call it directly at `.url`."""
+        assert service in self.processes, f"start {service} first (services marker)"
+        if name in self.workers and self.workers[name].popen.poll() is None:
+            return self.workers[name]
+        spec = SERVICES[service]
+        process = self._launch(
+            name,
+            _server_command(spec, workers=1),
+            cwd=ROOT / spec.directory,
+            env={**self.base_env, **env},
+        )
+        self.workers[name] = process
+        return process
 
     def _start_worker(
         self, name: str, command: list[str], *, cwd: Path, env: dict[str, str]
