@@ -93,6 +93,8 @@ def _claims(account: Account, **overrides) -> dict:
         "type": "access",
         "role": account.role,
         "email": account.email,
+        # A session that was never ended (issue 8: an access token names its session).
+        "sid": str(uuid.uuid4()),
     }
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not None}
@@ -270,6 +272,9 @@ def _forged_token(case: str, account: Account) -> str:
         return jwt.encode(_claims(account, iss="https://evil.example"), JWT_KEY, algorithm="HS256")
     if case == "no-exp":
         return jwt.encode(_claims(account, exp=None), JWT_KEY, algorithm="HS256")
+    if case == "no-sid":
+        # A token no logout could end.
+        return jwt.encode(_claims(account, sid=None), JWT_KEY, algorithm="HS256")
     if case == "refresh-as-access":
         return account.refresh
     if case == "not-a-jwt":
@@ -289,6 +294,7 @@ def _forged_token(case: str, account: Account) -> str:
         "wrong-aud",
         "wrong-iss",
         "no-exp",
+        "no-sid",
         "refresh-as-access",
         "not-a-jwt",
     ],
