@@ -159,8 +159,8 @@ class RefreshApi(APIView):
         tags=["auth"],
         summary="Rotate a refresh token: a new access and refresh token",
         description=(
-            "Each refresh token works once. Presenting a used one again revokes its "
-            "whole session (every token rotated from the same login)."
+            "Each refresh token works once. Presenting a used one again ends its "
+            "whole session: every refresh and access token rotated from the same login."
         ),
         request=RefreshInputSerializer,
         responses={200: TokenPairOutputSerializer, 400: INVALID, 401: NOT_AUTHENTICATED},
@@ -178,10 +178,13 @@ class LogoutApi(APIView):
 
     @extend_schema(
         tags=["auth"],
-        summary="Log out: end the session and revoke the access token used",
+        summary="Log out: end the session",
         description=(
-            "Revokes every refresh token of the session `refresh` belongs to and the "
-            "access token of the `Authorization` header; the gateway rejects it within 2 s."
+            "Ends the session `refresh` belongs to (and the session of the access token "
+            "of the `Authorization` header, normally the same one): every refresh token "
+            "and every access token of it, including ones minted by earlier refreshes. "
+            "The gateway rejects them within 2 s and closes their open WebSockets (code "
+            "4401). The user's other sessions are not affected."
         ),
         request=LogoutInputSerializer,
         responses={
