@@ -28,7 +28,9 @@ WebSockets (gateway.sockets) closes the sockets it names. While
 the subscription is not confirmed (start-up, Redis outage, a dead connection
 found by the keep-alive ping), the cache is disabled, so every request is
 validated by auth_service; on every (re)subscription the cache starts empty, so
-a message missed during a gap can never keep a revoked token alive. The keys
+a message missed during a gap can never keep a revoked token alive. Open
+WebSockets cannot be told during a gap either: gateway.sockets re-validates
+their tokens about every second while it lasts and once after it. The keys
 are auth_service's durable record (its /internal/validate refuses those tokens
 from its database anyway); the gateway relies on the channel plus validation.
 """

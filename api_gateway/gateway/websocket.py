@@ -148,6 +148,8 @@ async def _handle(runtime, scope, receive, send, headers, request_id, client_ip,
             await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
             outcome["status"] = "accepted"
             outcome["close"] = await _pipe(receive, send, upstream, sock)
+            if sock.ended.is_set() and outcome["close"] == CLOSE_AUTH_ENDED:
+                outcome["why"] = sock.reason
         finally:
             await upstream.close()
     finally:

@@ -41,8 +41,9 @@ Keys (written BEFORE the message is published, in the same pipeline):
 
 Delivery: Redis pub/sub is at-most-once. A gateway replica must therefore
 flush its validation cache whenever its subscription drops and not cache again
-until it has resubscribed; with that rule, a message lost to a disconnect
-cannot leave a revoked token usable. The signal is sent after the revoking
+until it has resubscribed, and re-validate the tokens of its open WebSockets
+meanwhile; with that rule, a message lost to a disconnect cannot leave a
+revoked token usable. The signal is sent after the revoking
 transaction commits (`transaction.on_commit`); if Redis is unreachable the
 failure is logged and the request still succeeds (the gateway's subscription
 is then down too, so by the rule above it is not serving from cache).
