@@ -246,3 +246,23 @@ def test_without_the_revocation_subscription_open_sockets_are_revalidated(
     assert (code, reason) == (4401, "token revoked")
     assert elapsed < 2.0
     assert alive == "echo:still there?"
+
+
+def test_a_revocation_lost_with_the_subscription_still_closes_the_socket(
+    gateway, control, redis_client, make_token
+):
+    token = make_token()
+    name = f"rentezy-gateway-revocations-{gateway.process.pid}"
+
+    async def scenario():
+        ws = await _open(ws_url(gateway, f"/ws/chat/lost-{token.jti}?token={token.value}"))
+        [subscriber] = [c["id"] for c in redis_client.client_list() if c.get("name") == name]
+        # The subscription is cut, then auth_service revokes: no message reaches the gateway.
+        redis_client.execute_command("CLIENT", "KILL", "ID", subscriber)
+        control.post("/_control/revoke", json={"token": token.value})
+        return await _closed_within(ws, 2.0)
+
+    code, reason, elapsed = asyncio.run(scenario())
+
+    assert (code, reason) == (4401, "token revoked")
+    assert elapsed < 2.0
