@@ -103,8 +103,10 @@ class SocketRegistry:
         sock = OpenSocket(identity=identity, token=token)
         if since < self._forgotten_through:
             sock.end("token revocations unknown")
-        for sequence, _, revocation in self._recent:
-            if sequence > since and revocation.covers(identity):
+        for sequence, _, revocation in reversed(self._recent):  # newest first
+            if sequence <= since:
+                break
+            if revocation.covers(identity):
                 sock.end("token revoked")
         delay = identity.expires_at - time.time()
         sock._timer = asyncio.get_running_loop().call_later(

@@ -159,7 +159,9 @@ def _end_session(*, user_id: str, family_id: uuid.UUID | str, now: datetime) -> 
     """Revoke every refresh token of the session, hence (validate checks the
     family) every access token whose `sid` it is, and signal the gateway after
     commit. The caller holds the user's row lock."""
-    RefreshToken.objects.filter(family_id=family_id, revoked_at__isnull=True).update(revoked_at=now)
+    RefreshToken.objects.filter(
+        user_id=user_id, family_id=family_id, revoked_at__isnull=True
+    ).update(revoked_at=now)
     on_commit_session_revoked(session_id=str(family_id), user_id=str(user_id))
 
 
