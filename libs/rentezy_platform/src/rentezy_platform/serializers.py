@@ -9,8 +9,9 @@ an `InputSerializer` for the body, a `FilterSerializer` for the query).
 - `StringField` / `StrictEmailField`: JSON strings only (DRF's CharField turns
   `5` into `"5"`).
 - `FilterSerializer`: query parameters (`request.query_params`), validated like
-  a body: a bad value is a 400 `invalid` naming the parameter. Unknown
-  parameters are ignored (caches and trackers add their own).
+  a body: a bad value (an empty one included) is a 400 `invalid` naming the
+  parameter. Unknown parameters are ignored (caches and trackers add their
+  own). `PageFilterSerializer` adds the paginator's `page` and `page_size`.
 """
 
 from __future__ import annotations
@@ -78,11 +79,34 @@ class FilterSerializer(serializers.Serializer):
 
         filters = self.FilterSerializer.from_query(request.query_params)
 
-    Declare every parameter with `required=False` (or a default)."""
+    Declare every parameter with `required=False` (or a default). One value
+    per parameter (the last one given)."""
 
     @classmethod
     def from_query(cls, query_params: Mapping[str, Any]) -> dict[str, Any]:
         """The validated parameters; ValidationError (400 `invalid`) otherwise."""
-        serializer = cls(data=query_params)
+        # A plain dict, not the QueryDict: DRF reads a QueryDict as an HTML form,
+        # where an empty value means "absent"; here `?limit=` is a bad limit.
+        data = query_params.dict() if hasattr(query_params, "dict") else dict(query_params)
+        serializer = cls(data=data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+
+def _positive_integer(help_text: str) -> serializers.IntegerField:
+    message = "A positive integer is required."
+    return serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=help_text,
+        error_messages={"invalid": message, "min_value": message, "max_string_length": message},
+    )
+
+
+class PageFilterSerializer(FilterSerializer):
+    """`page` and `page_size` of rentezy_platform.pagination.PageNumberPagination
+    (which reads them itself): in a list view's FilterSerializer they are
+    documented in the schema and refused with the other parameters."""
+
+    page = _positive_integer("1, 2, ...; a page past the last one is 404.")
+    page_size = _positive_integer("Default 20; values above 100 are capped to 100.")

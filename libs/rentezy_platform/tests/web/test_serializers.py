@@ -4,6 +4,7 @@ import pytest
 from rentezy_platform.testing import SignedClient
 
 STRICT = "/api/strict"
+POSITIVE = "A positive integer is required."
 
 
 @pytest.fixture
@@ -65,20 +66,30 @@ def test_a_body_that_is_not_an_object_is_invalid(api):
 
 
 def test_filters_validate_query_parameters_and_apply_defaults(api):
-    assert api.get(f"{STRICT}?owner=me&limit=5").json() == {"owner": "me", "limit": 5}
+    assert api.get(f"{STRICT}?owner=me&limit=5&page=3&page_size=7").json() == {
+        "owner": "me",
+        "limit": 5,
+        "page": 3,
+        "page_size": 7,
+    }
     assert api.get(STRICT).json() == {"limit": 2}
     # Parameters nobody declared are ignored (trackers add their own).
     assert api.get(f"{STRICT}?utm_source=x").json() == {"limit": 2}
-    # An empty optional parameter is an absent one (as an HTML form sends it).
-    assert api.get(f"{STRICT}?owner=").json() == {"limit": 2}
+    # One value per parameter: the last.
+    assert api.get(f"{STRICT}?limit=1&limit=3").json() == {"limit": 3}
 
 
 @pytest.mark.parametrize(
     ("query", "fields"),
     [
         ("owner=you", {"owner": ['"you" is not a valid choice.']}),
+        # Given but empty is a bad value, not an absent one.
+        ("owner=", {"owner": ['"" is not a valid choice.']}),
+        ("limit=", {"limit": ["A valid integer is required."]}),
         ("limit=0", {"limit": ["Ensure this value is greater than or equal to 1."]}),
         ("limit=x", {"limit": ["A valid integer is required."]}),
+        ("page=0", {"page": ["A positive integer is required."]}),
+        ("page=x&page_size=-1", {"page": [POSITIVE], "page_size": [POSITIVE]}),
         (
             "owner=x&limit=9",
             {

@@ -10,7 +10,7 @@ from rentezy_platform import errors
 from rentezy_platform.pagination import PageNumberPagination
 from rentezy_platform.parsing import parse_uuid
 from rentezy_platform.serializers import (
-    FilterSerializer,
+    PageFilterSerializer,
     StrictEmailField,
     StrictInputSerializer,
     StringField,
@@ -114,7 +114,7 @@ class Strict(APIView):
         name = StringField(max_length=10)
         email = StrictEmailField(required=False)
 
-    class FilterSerializer(FilterSerializer):
+    class FilterSerializer(PageFilterSerializer):
         owner = serializers.ChoiceField(choices=["me"], required=False)
         limit = serializers.IntegerField(min_value=1, max_value=5, default=2)
 
