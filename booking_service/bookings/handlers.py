@@ -1,20 +1,11 @@
-"""Consumer handlers of booking_service: the events of other services it reacts to
-(rentezy.property: a projection of the properties it books; rentezy.payment: a reservation's first invoice paid or failed).
-
-HANDLERS maps an event type to the function handling it (a thin call of one
-service function); `manage.py consume` finds it through
-settings.KAFKA_CONSUMER["handlers"]. Each handler runs once per event id, in
-the transaction of its effect (the inbox). Types without a handler are skipped
-(tolerant reader). Handlers arrive with the features that need them.
-
-The events this service publishes itself live in `events.py`, never here.
+"""Consumer handlers of booking_service, found by `manage.py consume` through
+settings.KAFKA_CONSUMER: rentezy.property keeps the projection of the
+properties it books against; rentezy.payment says whether a reservation's
+first invoice was paid. Each maps an event type to a thin call of one service
+function, run once per event id in the transaction of its effect. They arrive
+with the features that need them; booking's own events live in `events.py`.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rentezy_platform.kafka import Handler
+from rentezy_platform.kafka import Handler
 
 HANDLERS: dict[str, Handler] = {}

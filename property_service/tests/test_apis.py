@@ -437,49 +437,21 @@ POSITIVE = ["A positive integer is required."]
 ONLY_ME = ['The only value is "me".']
 
 
+def _invalid(**fields):
+    return {"code": "invalid", "message": "Invalid input.", "fields": fields}
+
+
 @pytest.mark.parametrize(
     ("query", "status", "body"),
     [
-        (
-            "page=0",
-            400,
-            {"code": "invalid", "message": "Invalid input.", "fields": {"page": POSITIVE}},
-        ),
-        (
-            "page=abc",
-            400,
-            {"code": "invalid", "message": "Invalid input.", "fields": {"page": POSITIVE}},
-        ),
-        (
-            "page_size=-1",
-            400,
-            {"code": "invalid", "message": "Invalid input.", "fields": {"page_size": POSITIVE}},
-        ),
+        ("page=0", 400, _invalid(page=POSITIVE)),
+        ("page=abc", 400, _invalid(page=POSITIVE)),
+        ("page_size=-1", 400, _invalid(page_size=POSITIVE)),
         ("page=9", 404, {"code": "not_found", "message": "Invalid page."}),
-        (
-            "owner=someone",
-            400,
-            {"code": "invalid", "message": "Invalid input.", "fields": {"owner": ONLY_ME}},
-        ),
-        (
-            "owner=",
-            400,
-            {"code": "invalid", "message": "Invalid input.", "fields": {"owner": ONLY_ME}},
-        ),
-        (
-            "owner=ME",
-            400,
-            {"code": "invalid", "message": "Invalid input.", "fields": {"owner": ONLY_ME}},
-        ),
-        (
-            "owner=x&page=0",
-            400,
-            {
-                "code": "invalid",
-                "message": "Invalid input.",
-                "fields": {"owner": ONLY_ME, "page": POSITIVE},
-            },
-        ),
+        ("owner=someone", 400, _invalid(owner=ONLY_ME)),
+        ("owner=", 400, _invalid(owner=ONLY_ME)),
+        ("owner=ME", 400, _invalid(owner=ONLY_ME)),
+        ("owner=x&page=0", 400, _invalid(owner=ONLY_ME, page=POSITIVE)),
     ],
 )
 def test_bad_list_parameters(gateway, landlord, query, status, body):

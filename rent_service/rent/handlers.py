@@ -1,20 +1,10 @@
-"""Consumer handlers of rent_service: the events of other services it reacts to
-(rentezy.booking: a confirmed rental creates its lease; a cancelled or expired one voids its open invoices).
-
-HANDLERS maps an event type to the function handling it (a thin call of one
-service function); `manage.py consume` finds it through
-settings.KAFKA_CONSUMER["handlers"]. Each handler runs once per event id, in
-the transaction of its effect (the inbox). Types without a handler are skipped
-(tolerant reader). Handlers arrive with the features that need them.
-
-The events this service publishes itself live in `events.py`, never here.
+"""rent_service reacts here to rentezy.booking (`manage.py consume` reads this
+mapping through settings.KAFKA_CONSUMER): a confirmed rental creates its lease
+and first invoice, a cancelled or expired one voids the lease's open invoices.
+Event type → a thin call of one service function, once per event id. What
+rent_service publishes (rentezy.payment) is in `events.py`.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rentezy_platform.kafka import Handler
+from rentezy_platform.kafka import Handler
 
 HANDLERS: dict[str, Handler] = {}

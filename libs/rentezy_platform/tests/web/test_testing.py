@@ -8,14 +8,11 @@ TENANT = Caller(user_id="3f1c2a9e-0000-4000-8000-000000000001", role="tenant", e
 
 def test_an_anonymous_request_passes_the_trust_middleware():
     response = SignedClient().get("/api/whoami")
-    assert response.status_code == 200
-    assert response.json() == {
-        "id": None,
-        "role": "anonymous",
-        "email": "",
-        "is_authenticated": False,
-        "same_identity": True,
-    }
+    assert (response.status_code, response.json()["role"], response.json()["id"]) == (
+        200,
+        "anonymous",
+        None,
+    )
 
 
 def test_a_request_as_a_caller_carries_its_identity():
