@@ -349,7 +349,7 @@ def test_patch_me_refuses_any_field_but_full_name_and_phone(gw, make_account, ch
     assert response.json() == {
         "code": "invalid",
         "message": "Invalid input.",
-        "fields": {name: ["This field cannot be changed."] for name in refused},
+        "fields": {name: ["This field cannot be set."] for name in refused},
     }
     assert gw.get("/api/auth/me", headers=account.headers).json() == before  # nothing changed
 

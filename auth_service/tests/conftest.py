@@ -1,12 +1,11 @@
 """Fixtures of the auth_service tests (real PostgreSQL and Redis).
 
-`gateway` calls the service the way api_gateway does: it signs every request
-with GATEWAY_SIGNING_KEY (rentezy_platform.trust.gateway_headers) and, for a
-call made with a bearer token, first asks `POST /internal/validate` who the
-token stands for, answers the 401 itself when it is refused, and otherwise
-forwards the identity headers plus the untouched `Authorization` header.
-Each request runs its on-commit callbacks (the Redis revocation signal), as
-a committed request would.
+`gateway` calls the service the way api_gateway does: a
+rentezy_platform.testing.SignedClient that, for a call made with a bearer
+token, first asks `POST /internal/validate` who the token stands for, answers
+the 401 itself when it is refused, and otherwise forwards the signed identity
+plus the untouched `Authorization` header. Each request runs its on-commit
+callbacks (the Redis revocation signal), as a committed request would.
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from rentezy_platform.trust import gateway_headers
+from rentezy_platform.testing import Caller, SignedClient
 from users import services
 from users.models import Role, User
 from users.revocation import REVOCATIONS_CHANNEL, redis_client
@@ -27,64 +25,21 @@ from users.revocation import REVOCATIONS_CHANNEL, redis_client
 PASSWORD = "correct horse battery staple"
 VALIDATE_PATH = "/internal/validate"
 
-_NO_BODY = object()
 
+class Gateway(SignedClient):
+    """A SignedClient that, like api_gateway, turns `token=` into the identity
+    auth_service validates for it (or returns the validation's refusal)."""
 
-class Gateway:
-    def __init__(self, client, capture_on_commit_callbacks) -> None:
-        self.client = client
-        self.capture_on_commit_callbacks = capture_on_commit_callbacks
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = _NO_BODY,
-        *,
-        token: str | None = None,
-        raw: str | bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ):
-        user_id = role = None
-        email = ""
-        forwarded: dict[str, str] = {}
-        if token is not None:
-            check = self.validate(token)
-            if check.status_code != 200:
-                return check
-            identity = check.json()
-            user_id, role, email = identity["user_id"], identity["role"], identity["email"]
-            forwarded["Authorization"] = f"Bearer {token}"
-        forwarded.update(headers or {})
-        forwarded.update(
-            gateway_headers(
-                key=settings.GATEWAY_SIGNING_KEY,
-                method=method,
-                path_with_query=path,
-                user_id=user_id,
-                role=role,
-                email=email,
-            )
-        )
-        if raw is not None:
-            data: str | bytes = raw
-        elif body is _NO_BODY:
-            data = ""
-        else:
-            data = json.dumps(body)
-        with self.capture_on_commit_callbacks(execute=True):
-            return self.client.generic(
-                method, path, data=data, content_type="application/json", headers=forwarded
-            )
-
-    def post(self, path: str, body: Any = _NO_BODY, **kwargs):
-        return self.request("POST", path, body, **kwargs)
-
-    def get(self, path: str, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def patch(self, path: str, body: Any = _NO_BODY, **kwargs):
-        return self.request("PATCH", path, body, **kwargs)
+    def request(self, method: str, path: str, *args: Any, token: str | None = None, **kwargs: Any):
+        if token is None:
+            return super().request(method, path, *args, **kwargs)
+        check = self.validate(token)
+        if check.status_code != 200:
+            return check
+        identity = check.json()
+        caller = Caller(user_id=identity["user_id"], role=identity["role"], email=identity["email"])
+        headers = {**(kwargs.pop("headers", None) or {}), "Authorization": f"Bearer {token}"}
+        return super().request(method, path, *args, as_=caller, headers=headers, **kwargs)
 
     def validate(self, token: str):
         return self.request("POST", VALIDATE_PATH, {"token": token})
@@ -101,8 +56,8 @@ def fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture
-def gateway(client, django_capture_on_commit_callbacks) -> Gateway:
-    return Gateway(client, django_capture_on_commit_callbacks)
+def gateway(client) -> Gateway:
+    return Gateway(client)
 
 
 def unique_email(prefix: str = "user") -> str:

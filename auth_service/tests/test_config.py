@@ -1,68 +1,23 @@
 """auth_service runs on the platform: probes, gateway trust, clean configuration."""
 
 import os
-import string
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
-from rentezy_platform.trust import gateway_headers
+from rentezy_platform.testing.service_contract import ServiceContract
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 
 
-def test_healthz_needs_no_signature(client):
-    response = client.get("/healthz")
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+class TestAuthServiceContract(ServiceContract):
+    service_name = "auth_service"
+    readiness_checks = ("database",)
+    production_env = {"JWT_SIGNING_KEY": "j" * 64, "EMAIL_HOST": "smtp.example.com"}
 
 
-@pytest.mark.django_db
-def test_readyz_checks_its_dependencies(client):
-    response = client.get("/readyz")
-    assert response.status_code == 200, response.json()
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
-
-
-def test_unsigned_request_is_refused(client):
-    response = client.get("/api/schema/")
-    assert response.status_code == 401
-    assert response.json() == {"code": "not_authenticated", "message": "Missing gateway signature."}
-
-
-def test_signed_request_passes(client):
-    path = "/api/schema/?format=json"
-    headers = gateway_headers(key=settings.GATEWAY_SIGNING_KEY, method="GET", path_with_query=path)
-    response = client.get(path, headers=headers)
-    assert response.status_code == 200
-    assert response.json()["info"]["title"] == "RentEzy auth_service API"
-
-
-def test_server_entry_point_loads():
-    from config.wsgi import application
-
-    assert callable(application)
-
-
-@pytest.mark.django_db
-def test_system_checks_pass_and_migrations_are_complete():
-    call_command("check", fail_level="WARNING")
-    call_command("makemigrations", check=True, dry_run=True, verbosity=0)
-
-
-PRODUCTION_ENV = {
-    "DJANGO_ENV": "production",
-    "DJANGO_SECRET_KEY": string.ascii_letters + string.digits,
-    "DJANGO_ALLOWED_HOSTS": "auth-service",
-    "GATEWAY_SIGNING_KEY": "y" * 64,
-    "JWT_SIGNING_KEY": "j" * 64,
-    "EMAIL_HOST": "smtp.example.com",
-    "POSTGRES_HOST": "postgres",
-    "POSTGRES_USER": "auth_service",
-    "POSTGRES_PASSWORD": "z" * 32,
-}
+PRODUCTION_ENV = TestAuthServiceContract().platform_production_env()
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -73,11 +28,6 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
     )
-
-
-def test_production_settings_pass_the_deploy_checks():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
-    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def test_the_database_refuses_a_non_normalized_email():
 def test_user_update_profile_refuses_other_fields_even_if_called_directly(user):
     with pytest.raises(ApplicationError) as error:
         services.user_update_profile(user_id=str(user.id), data={"role": Role.ADMIN})
-    assert error.value.fields == {"role": ["This field cannot be changed."]}
+    assert error.value.fields == {"role": ["This field cannot be set."]}
     user.refresh_from_db()
     assert user.role == Role.TENANT
 

@@ -13,7 +13,6 @@ from users.tokens import (
     REFRESH,
     InvalidToken,
     TokenClaims,
-    bearer_token,
     decode_token,
     encode_access_token,
     encode_refresh_token,
@@ -243,20 +242,3 @@ def test_garbage_is_refused(token):
 
 def test_token_hash_is_sha256_hex():
     assert token_hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("Bearer abc.def.ghi", "abc.def.ghi"),
-        ("bearer abc", "abc"),
-        ("  Bearer   abc  ", "abc"),
-        ("Basic abc", None),
-        ("Bearer", None),
-        ("Bearer ", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_bearer_token(header, expected):
-    assert bearer_token(header) == expected

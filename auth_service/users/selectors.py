@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
 from rentezy_platform.errors import NotAuthenticated
+from rentezy_platform.parsing import uuid_or_none
 
 from users.models import AccessTokenRevocation, RefreshToken, User
 from users.tokens import ACCESS, InvalidToken, decode_token
@@ -23,13 +23,6 @@ class ValidatedAccessToken:
     issued_at: int
     expires_at: int
     session_id: str
-
-
-def _uuid_or_none(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def access_token_validate(*, token: str) -> ValidatedAccessToken:
@@ -83,7 +76,7 @@ def access_token_validate(*, token: str) -> ValidatedAccessToken:
 def user_get_active(*, user_id: str | None) -> User:
     """The caller's account (the gateway vouched for `user_id`); NotAuthenticated
     when it no longer exists or was deactivated."""
-    pk = _uuid_or_none(user_id)
+    pk = uuid_or_none(user_id)
     user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
     if user is None:
         raise NotAuthenticated()

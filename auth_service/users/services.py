@@ -39,7 +39,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rentezy_platform.errors import ApplicationError, NotAuthenticated
+from rentezy_platform.errors import ApplicationError, InvalidInput, NotAuthenticated, NotFound
+from rentezy_platform.services import model_update
 
 from users.events import enqueue_user_registered, enqueue_user_updated
 from users.models import (
@@ -93,8 +94,8 @@ class InvalidResetToken(ApplicationError):
     default_message = "The password reset token is invalid, expired or already used."
 
 
-def invalid(field: str, *messages: str) -> ApplicationError:
-    return ApplicationError("invalid", "Invalid input.", fields={field: list(messages)})
+def invalid(field: str, *messages: str) -> InvalidInput:
+    return InvalidInput(fields={field: list(messages)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,26 +274,14 @@ def user_create_admin(*, email: str, password: str, full_name: str) -> User:
 
 
 def user_update_profile(*, user_id: str, data: Mapping[str, Any]) -> User:
-    """Change `full_name` and/or `phone`; announces rentezy.user.updated.v1 when
-    something actually changed."""
-    unknown = sorted(set(data) - set(PROFILE_FIELDS))
-    if unknown:
-        raise ApplicationError(
-            "invalid",
-            "Invalid input.",
-            fields={name: ["This field cannot be changed."] for name in unknown},
-        )
+    """Change `full_name` and/or `phone` (any other key is refused); announces
+    rentezy.user.updated.v1 when something actually changed."""
     with transaction.atomic():
         user = _lock_user(user_id)
         if user is None or not user.is_active:
             raise NotAuthenticated()
-        changed = [
-            name for name in PROFILE_FIELDS if name in data and getattr(user, name) != data[name]
-        ]
-        if changed:
-            for name in changed:
-                setattr(user, name, data[name])
-            user.save(update_fields=changed)
+        user, updated = model_update(instance=user, fields=PROFILE_FIELDS, data=data)
+        if updated:
             enqueue_user_updated(user)
     return user
 
@@ -303,7 +292,7 @@ def user_deactivate(*, user_id: str | uuid.UUID) -> User:
     with transaction.atomic():
         user = _lock_user(user_id)
         if user is None:
-            raise ApplicationError("not_found", "Not found.", status=404)
+            raise NotFound()
         user.is_active = False
         _end_all_sessions(user=user, now=now)
         _discard_password_reset_tokens(user=user, now=now)
@@ -315,7 +304,7 @@ def user_reactivate(*, user_id: str | uuid.UUID) -> User:
     with transaction.atomic():
         user = _lock_user(user_id)
         if user is None:
-            raise ApplicationError("not_found", "Not found.", status=404)
+            raise NotFound()
         user.is_active = True
         user.save(update_fields=["is_active"])
     return user

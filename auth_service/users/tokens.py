@@ -179,13 +179,3 @@ def decode_token(token: Any, *, expected_type: TokenType, verify_exp: bool = Tru
         email=email if expected_type == ACCESS else None,
         session_id=session_id,
     )
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header value."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()

@@ -13,5 +13,5 @@ READINESS_CHECKS = ["database", "kafka"]
 KAFKA_CONSUMER = {
     "group_id": SERVICE_NAME,
     "topics": ["rentezy.property", "rentezy.payment"],
-    "handlers": "bookings.events.HANDLERS",
+    "handlers": "bookings.handlers.HANDLERS",
 }

@@ -9,5 +9,5 @@ class TestBookingServiceContract(ServiceContract):
     consumer = {
         "group_id": "booking_service",
         "topics": ["rentezy.property", "rentezy.payment"],
-        "handlers": "bookings.events.HANDLERS",
+        "handlers": "bookings.handlers.HANDLERS",
     }

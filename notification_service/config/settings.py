@@ -15,5 +15,5 @@ READINESS_CHECKS = ["database", "redis", "kafka"]
 KAFKA_CONSUMER = {
     "group_id": SERVICE_NAME,
     "topics": ["rentezy.booking", "rentezy.payment", "rentezy.chat", "rentezy.user"],
-    "handlers": "notifications.events.HANDLERS",
+    "handlers": "notifications.handlers.HANDLERS",
 }

@@ -10,5 +10,5 @@ class TestNotificationServiceContract(ServiceContract):
     consumer = {
         "group_id": "notification_service",
         "topics": ["rentezy.booking", "rentezy.payment", "rentezy.chat", "rentezy.user"],
-        "handlers": "notifications.events.HANDLERS",
+        "handlers": "notifications.handlers.HANDLERS",
     }

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -31,6 +29,12 @@ from drf_spectacular.utils import (
 from rentezy_platform.errors import ApplicationError, Forbidden, NotAuthenticated
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
 from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.serializers import (
+    FilterSerializer,
+    PageFilterSerializer,
+    StrictInputSerializer,
+    StringField,
+)
 from rentezy_platform.trust import IsInternalService
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -80,19 +84,6 @@ READ_ONLY_FIELDS = frozenset(
 
 
 # --- input fields -----------------------------------------------------------------
-
-
-class _StringsOnly:
-    """JSON strings only: DRF's CharField would turn `5` into `"5"`."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StringField(_StringsOnly, serializers.CharField):
-    pass
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -273,9 +264,11 @@ class AmenitiesField(serializers.ListField):
 # --- serializers ------------------------------------------------------------------
 
 
-class PropertyInputSerializer(serializers.Serializer):
+class PropertyInputSerializer(StrictInputSerializer):
     """The writable fields of a property (POST: the required ones must be
     there; PATCH: any subset, validated with `partial=True`)."""
+
+    read_only_keys = READ_ONLY_FIELDS
 
     title = StringField(max_length=TITLE_MAX_LENGTH)
     description = StringField(max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, required=False)
@@ -318,27 +311,6 @@ class PropertyInputSerializer(serializers.Serializer):
         },
         help_text="Default draft. `archived` only through DELETE.",
     )
-
-    def to_internal_value(self, data):
-        # Every unknown or read-only key is reported along with the other errors.
-        refused = {}
-        if isinstance(data, Mapping):
-            for name in data:
-                if name not in self.fields:
-                    refused[str(name)] = [
-                        "This field cannot be set."
-                        if name in READ_ONLY_FIELDS
-                        else "Unknown field."
-                    ]
-        try:
-            values = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if refused and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **refused}) from None
-            raise
-        if refused:
-            raise serializers.ValidationError(refused)
-        return values
 
 
 class PropertyImageOutputSerializer(serializers.Serializer):
@@ -407,6 +379,14 @@ def _caller_id(request: Request) -> str | None:
 class PropertyListCreateApi(APIView):
     pagination_class = PageNumberPagination
 
+    class FilterSerializer(PageFilterSerializer):
+        owner = serializers.ChoiceField(
+            choices=["me"],
+            required=False,
+            error_messages={"invalid_choice": 'The only value is "me".'},
+            help_text="`me` (a landlord's token): the caller's own properties.",
+        )
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsAuthenticated(), IsLandlord()]
@@ -419,11 +399,7 @@ class PropertyListCreateApi(APIView):
             "Listed properties, newest first. `?owner=me` (a landlord's token): the "
             "caller's own properties in every status, archived included."
         ),
-        parameters=[
-            OpenApiParameter(
-                "owner", str, enum=["me"], description="`me`: the caller's own properties."
-            ),
-        ],
+        parameters=[FilterSerializer],
         responses={
             200: PropertyOutputSerializer(many=True),
             400: INVALID,
@@ -433,19 +409,15 @@ class PropertyListCreateApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        owner = request.query_params.get("owner")
-        if owner is None:
-            properties = selectors.property_list_listed()
-        elif owner == "me":
+        filters = self.FilterSerializer.from_query(request.query_params)
+        if filters.get("owner") == "me":
             if not request.user.is_authenticated:
                 raise NotAuthenticated()
             if request.user.role != LANDLORD:
                 raise Forbidden(message="Only landlords own properties.")
             properties = selectors.property_list_owned(owner_id=request.user.user_id)
         else:
-            raise ApplicationError(
-                "invalid", "Invalid input.", fields={"owner": ['The only value is "me".']}
-            )
+            properties = selectors.property_list_listed()
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(properties, request, view=self)
         return paginator.get_paginated_response(PropertyOutputSerializer(page, many=True).data)
@@ -614,6 +586,24 @@ class PropertyExportApi(APIView):
             allow_null=True, help_text="Pass as `after` for the next page; null on the last."
         )
 
+    class FilterSerializer(FilterSerializer):
+        after = serializers.UUIDField(
+            required=False,
+            error_messages={"invalid": "A property id (UUID) is required."},
+            help_text="Start after this id (the previous page's `next_after`).",
+        )
+        limit = serializers.IntegerField(
+            required=False,
+            default=EXPORT_DEFAULT_LIMIT,
+            min_value=1,
+            max_value=EXPORT_MAX_LIMIT,
+            error_messages={
+                key: f"An integer from 1 to {EXPORT_MAX_LIMIT} is required."
+                for key in ("invalid", "min_value", "max_value", "max_string_length")
+            },
+            help_text=f"1..{EXPORT_MAX_LIMIT}, default {EXPORT_DEFAULT_LIMIT}.",
+        )
+
     @extend_schema(
         tags=["internal"],
         summary="Export every property as its event document (services only)",
@@ -621,12 +611,7 @@ class PropertyExportApi(APIView):
             "Keyset pagination in id order: `after` is the last id of the previous page. "
             "Each result is exactly the `data` of a rentezy.property.* event."
         ),
-        parameters=[
-            OpenApiParameter("after", OpenApiTypes.UUID, description="Start after this id."),
-            OpenApiParameter(
-                "limit", int, description=f"1..{EXPORT_MAX_LIMIT}, default {EXPORT_DEFAULT_LIMIT}."
-            ),
-        ],
+        parameters=[FilterSerializer],
         responses={
             200: PropertyExportOutputSerializer,
             400: INVALID,
@@ -635,30 +620,12 @@ class PropertyExportApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        errors: dict[str, list[str]] = {}
-        after = None
-        raw_after = request.query_params.get("after")
-        if raw_after is not None:
-            after = selectors.parse_uuid(raw_after)
-            if after is None:
-                errors["after"] = ["A property id (UUID) is required."]
-        limit = EXPORT_DEFAULT_LIMIT
-        raw_limit = request.query_params.get("limit")
-        if raw_limit is not None:
-            if (
-                raw_limit.isascii()
-                and raw_limit.isdigit()
-                and 1 <= int(raw_limit) <= EXPORT_MAX_LIMIT
-            ):
-                limit = int(raw_limit)
-            else:
-                errors["limit"] = [f"An integer from 1 to {EXPORT_MAX_LIMIT} is required."]
-        if errors:
-            raise ApplicationError("invalid", "Invalid input.", fields=errors)
-        properties, next_after = selectors.property_export_page(after=after, limit=limit)
+        filters = self.FilterSerializer.from_query(request.query_params)
+        properties, next_after = selectors.property_export_page(
+            after=filters.get("after"), limit=filters["limit"]
+        )
         return Response(
-            {
-                "results": [property_document(p) for p in properties],
-                "next_after": str(next_after) if next_after is not None else None,
-            }
+            self.PropertyExportOutputSerializer(
+                {"results": [property_document(p) for p in properties], "next_after": next_after}
+            ).data
         )

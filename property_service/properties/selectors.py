@@ -11,18 +11,9 @@ import uuid
 
 from django.db.models import QuerySet
 from rentezy_platform.errors import NotFound
+from rentezy_platform.parsing import parse_uuid, uuid_or_none
 
 from properties.models import Property, PropertyStatus
-
-
-def parse_uuid(value: object) -> uuid.UUID | None:
-    """`value` as a UUID (any case, with or without braces), or None."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _with_images(queryset: QuerySet[Property]) -> QuerySet[Property]:
@@ -46,15 +37,14 @@ def property_list_owned(*, owner_id: str | uuid.UUID) -> QuerySet[Property]:
 def property_get_visible(*, property_id: object, viewer_id: str | None) -> Property:
     """The property if `viewer_id` may see it (public, or their own), with its
     images; NotFound otherwise, whether it exists or not."""
-    pk = parse_uuid(property_id)
-    found = _with_images(Property.objects.filter(pk=pk)).first() if pk else None
+    found = _with_images(Property.objects.filter(pk=parse_uuid(property_id))).first()
     if found is None or not (found.is_public or _is_owner(found, viewer_id)):
         raise NotFound()
     return found
 
 
 def _is_owner(property: Property, user_id: str | None) -> bool:
-    return user_id is not None and parse_uuid(user_id) == property.owner_id
+    return uuid_or_none(user_id) == property.owner_id
 
 
 def property_export_page(

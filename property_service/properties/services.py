@@ -27,7 +27,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rentezy_platform.errors import ApplicationError, Conflict, Forbidden, NotFound
+from rentezy_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
+from rentezy_platform.parsing import parse_uuid, uuid_or_none
+from rentezy_platform.services import model_update
 
 from properties.events import (
     enqueue_property_archived,
@@ -49,7 +51,6 @@ from properties.models import (
     PropertyStatus,
     canonical_amenities,
 )
-from properties.selectors import parse_uuid
 
 # The model fields a client may set (API names map onto these in apis.py):
 # never id, owner_id, version, thumbnail_path or the timestamps.
@@ -85,35 +86,33 @@ class PropertyArchived(Conflict):
     default_message = "The property is archived and can no longer be changed."
 
 
-def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
-    return ApplicationError("invalid", "Invalid input.", fields=fields)
-
-
 def _checked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     """`fields` if every one is writable (and the status one a client may set),
     with the amenities in canonical order."""
     refused = sorted(set(fields) - WRITABLE_FIELDS)
     if refused:
-        raise _invalid({name: ["This field cannot be set."] for name in refused})
+        raise InvalidInput(fields={name: ["This field cannot be set."] for name in refused})
     values = dict(fields)
     if "status" in values and values["status"] not in CLIENT_STATUSES:
-        raise _invalid({"status": ["Archive a property with DELETE /api/properties/{id}."]})
+        raise InvalidInput(
+            fields={"status": ["Archive a property with DELETE /api/properties/{id}."]}
+        )
     if "amenities" in values:
         values["amenities"] = canonical_amenities(values["amenities"])
     return values
 
 
-def _check_coordinates(property: Property) -> None:
-    if (property.latitude is None) != (property.longitude is None):
-        missing = "latitude" if property.latitude is None else "longitude"
-        raise _invalid({missing: [COORDINATES_MESSAGE]})
+def _check_coordinates(*, latitude: object, longitude: object) -> None:
+    if (latitude is None) != (longitude is None):
+        missing = "latitude" if latitude is None else "longitude"
+        raise InvalidInput(fields={missing: [COORDINATES_MESSAGE]})
 
 
 def _writable_by(property: Property | None, actor_id: str | uuid.UUID | None) -> Property:
     """`property` if `actor_id` owns it; NotFound or Forbidden otherwise (see the module doc)."""
     if property is None:
         raise NotFound()
-    if actor_id is None or parse_uuid(actor_id) != property.owner_id:
+    if uuid_or_none(actor_id) != property.owner_id:
         if property.is_public:
             raise Forbidden(message="Only the owner can change this property.")
         raise NotFound()
@@ -121,8 +120,7 @@ def _writable_by(property: Property | None, actor_id: str | uuid.UUID | None) ->
 
 
 def _lock(property_id: object) -> Property | None:
-    pk = parse_uuid(property_id)
-    return Property.objects.select_for_update().filter(pk=pk).first() if pk else None
+    return Property.objects.select_for_update().filter(pk=parse_uuid(property_id)).first()
 
 
 def _bump(property: Property, *, update_fields: Sequence[str]) -> None:
@@ -139,11 +137,11 @@ def _bump(property: Property, *, update_fields: Sequence[str]) -> None:
 
 def property_create(*, owner_id: str | uuid.UUID, fields: Mapping[str, Any]) -> Property:
     """A new property of `owner_id` (version 1); announces it."""
-    owner = parse_uuid(owner_id)
+    owner = uuid_or_none(owner_id)
     if owner is None:
-        raise _invalid({"owner_id": ["A UUID is required."]})
+        raise InvalidInput(fields={"owner_id": ["A UUID is required."]})
     property = Property(owner_id=owner, **_checked_fields(fields))
-    _check_coordinates(property)
+    _check_coordinates(latitude=property.latitude, longitude=property.longitude)
     now = timezone.now()
     property.created_at = property.updated_at = now
     with transaction.atomic():
@@ -162,7 +160,7 @@ def property_bulk_create(*, properties: Sequence[Property]) -> list[Property]:
         )
         fresh = [p for p in properties if p.id not in existing]
         for property in fresh:
-            _check_coordinates(property)
+            _check_coordinates(latitude=property.latitude, longitude=property.longitude)
             property.amenities = canonical_amenities(property.amenities)
         Property.objects.bulk_create(fresh)
         for property in fresh:
@@ -180,13 +178,21 @@ def property_update(
         property = _writable_by(_lock(property_id), actor_id)
         if property.status == PropertyStatus.ARCHIVED:
             raise PropertyArchived()
-        changed = [name for name, value in values.items() if getattr(property, name) != value]
+        changed = {
+            name: value for name, value in values.items() if getattr(property, name) != value
+        }
         if not changed:
             return property
-        for name in changed:
-            setattr(property, name, values[name])
-        _check_coordinates(property)
-        _bump(property, update_fields=changed)
+        _check_coordinates(
+            latitude=changed.get("latitude", property.latitude),
+            longitude=changed.get("longitude", property.longitude),
+        )
+        # Safe without F(): the row is locked, so no other writer reads this version.
+        model_update(
+            instance=property,
+            fields=[*WRITABLE_FIELDS, "version"],
+            data={**changed, "version": property.version + 1},
+        )
         enqueue_property_updated(property)
     return property
 
@@ -226,9 +232,7 @@ def property_image_add(
     event. Nothing is stored for an upload that is not a valid image."""
     pk = parse_uuid(property_id)
     # Refuse early, before reading and decoding anything for someone who may not write.
-    _check_can_add_image(
-        _writable_by(Property.objects.filter(pk=pk).first() if pk else None, actor_id)
-    )
+    _check_can_add_image(_writable_by(Property.objects.filter(pk=pk).first(), actor_id))
     encoded = image_encode(image_read_upload(upload))
     stored = image_store(property_id=pk, encoded=encoded)
     try:

@@ -1,7 +1,7 @@
 """Fixtures of the property_service tests (real PostgreSQL).
 
-`gateway` calls the service the way api_gateway does: every request is signed
-with GATEWAY_SIGNING_KEY (rentezy_platform.trust.gateway_headers) for the
+`gateway` calls the service the way api_gateway does
+(rentezy_platform.testing.SignedClient): every request is signed for the
 identity the test names (`as_=` a Caller, or anonymous), and runs its
 on-commit callbacks as a committed request would. Images are written to a
 fresh MEDIA_ROOT per test.
@@ -10,99 +10,23 @@ fresh MEDIA_ROOT per test.
 from __future__ import annotations
 
 import io
-import json
-import uuid
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from properties import services
 from properties.models import Property
-from rentezy_platform.trust import gateway_headers
+from rentezy_platform.testing import Caller, SignedClient
 
 PUBLIC_BASE_URL = "https://rentezy.test"
 
-_NO_BODY = object()
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: str
-    role: str
-    email: str = ""
-
-
-def new_caller(role: str) -> Caller:
-    user_id = str(uuid.uuid4())
-    return Caller(user_id=user_id, role=role, email=f"{role}-{user_id[:8]}@example.com")
-
-
-class Gateway:
-    def __init__(self, client, capture_on_commit_callbacks) -> None:
-        self.client = client
-        self.capture_on_commit_callbacks = capture_on_commit_callbacks
-
-    def headers(self, method: str, path: str, as_: Caller | None) -> dict[str, str]:
-        return gateway_headers(
-            key=settings.GATEWAY_SIGNING_KEY,
-            method=method,
-            path_with_query=path,
-            user_id=as_.user_id if as_ else None,
-            role=as_.role if as_ else None,
-            email=as_.email if as_ else "",
-        )
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = _NO_BODY,
-        *,
-        as_: Caller | None = None,
-        raw: str | bytes | None = None,
-        content_type: str = "application/json",
-    ):
-        if raw is not None:
-            data: str | bytes = raw
-        elif body is _NO_BODY:
-            data = ""
-        else:
-            data = json.dumps(body)
-        with self.capture_on_commit_callbacks(execute=True):
-            return self.client.generic(
-                method,
-                path,
-                data=data,
-                content_type=content_type,
-                headers=self.headers(method, path, as_),
-            )
-
-    def get(self, path: str, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, body: Any = _NO_BODY, **kwargs):
-        return self.request("POST", path, body, **kwargs)
-
-    def patch(self, path: str, body: Any = _NO_BODY, **kwargs):
-        return self.request("PATCH", path, body, **kwargs)
-
-    def delete(self, path: str, **kwargs):
-        return self.request("DELETE", path, **kwargs)
-
-    def upload(self, path: str, files: dict[str, Any], *, as_: Caller | None = None):
-        """A multipart POST, as a browser's form would send it."""
-        with self.capture_on_commit_callbacks(execute=True):
-            return self.client.post(path, data=files, headers=self.headers("POST", path, as_))
-
 
 @pytest.fixture
-def gateway(client, django_capture_on_commit_callbacks) -> Gateway:
-    return Gateway(client, django_capture_on_commit_callbacks)
+def gateway(client) -> SignedClient:
+    return SignedClient(client)
 
 
 @pytest.fixture(autouse=True)
@@ -116,17 +40,17 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def landlord() -> Caller:
-    return new_caller("landlord")
+    return Caller.new("landlord")
 
 
 @pytest.fixture
 def other_landlord() -> Caller:
-    return new_caller("landlord")
+    return Caller.new("landlord")
 
 
 @pytest.fixture
 def tenant() -> Caller:
-    return new_caller("tenant")
+    return Caller.new("tenant")
 
 
 def property_body(**overrides: Any) -> dict[str, Any]:

@@ -433,23 +433,32 @@ def test_the_listing_is_paginated(gateway, landlord):
     assert last["next"] is None
 
 
+POSITIVE = ["A positive integer is required."]
+ONLY_ME = ['The only value is "me".']
+
+
+def _invalid(**fields):
+    return {"code": "invalid", "message": "Invalid input.", "fields": fields}
+
+
 @pytest.mark.parametrize(
-    ("query", "status", "code"),
+    ("query", "status", "body"),
     [
-        ("page=0", 400, "invalid"),
-        ("page=abc", 400, "invalid"),
-        ("page_size=-1", 400, "invalid"),
-        ("page=9", 404, "not_found"),
-        ("owner=someone", 400, "invalid"),
-        ("owner=", 400, "invalid"),
-        ("owner=ME", 400, "invalid"),
+        ("page=0", 400, _invalid(page=POSITIVE)),
+        ("page=abc", 400, _invalid(page=POSITIVE)),
+        ("page_size=-1", 400, _invalid(page_size=POSITIVE)),
+        ("page=9", 404, {"code": "not_found", "message": "Invalid page."}),
+        ("owner=someone", 400, _invalid(owner=ONLY_ME)),
+        ("owner=", 400, _invalid(owner=ONLY_ME)),
+        ("owner=ME", 400, _invalid(owner=ONLY_ME)),
+        ("owner=x&page=0", 400, _invalid(owner=ONLY_ME, page=POSITIVE)),
     ],
 )
-def test_bad_list_parameters(gateway, landlord, query, status, code):
+def test_bad_list_parameters(gateway, landlord, query, status, body):
     make_property(landlord)
     response = gateway.get(f"{LIST}?{query}", as_=landlord)
     assert response.status_code == status
-    assert response.json()["code"] == code
+    assert response.json() == body
 
 
 def test_page_size_is_capped_at_100(gateway, landlord):

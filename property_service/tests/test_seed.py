@@ -69,8 +69,12 @@ def test_generated_properties_look_real():
         assert property.title and property.description.endswith((".", "!"))
         assert property.owner_id in OWNERS
     statuses = [p.status for p in properties]
-    assert statuses.count("listed") > 0.75 * len(properties)
-    assert set(statuses) <= {"listed", "draft", "rented"}
+    # Deterministic for a seed: mostly listed, some drafts and rented ones.
+    assert {s: statuses.count(s) for s in set(statuses)} == {
+        "listed": 255,
+        "draft": 26,
+        "rented": 19,
+    }
     # A studio has no bedroom.
     assert all(p.bedrooms == 0 for p in properties if p.property_type == "studio")
 
@@ -136,7 +140,8 @@ def test_seed_with_images_uploads_them_like_a_landlord(media_root):
     assert Property.objects.count() == 3
     for property in Property.objects.all():
         images = list(property.images.all())
-        assert 1 <= len(images) <= 3
+        # 1 to 3 photos, fixed by the property's id.
+        assert len(images) == 1 + property.id.int % 3
         assert property.version == 1 + len(images)
         assert property.thumbnail_path == images[0].thumbnail_path
         for image in images:

@@ -8,8 +8,9 @@ from django.utils import timezone
 from properties import selectors, services
 from properties.models import Property
 from rentezy_platform.errors import NotFound
+from rentezy_platform.testing import Caller
 
-from tests.conftest import make_property, new_caller
+from tests.conftest import make_property
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +20,6 @@ def _aged(property: Property, *, minutes: int) -> Property:
     created = timezone.now() - timedelta(minutes=minutes)
     Property.objects.filter(pk=property.pk).update(created_at=created)
     return property
-
-
-def test_parse_uuid():
-    value = uuid.uuid4()
-    assert selectors.parse_uuid(value) == value
-    assert selectors.parse_uuid(str(value).upper()) == value
-    assert selectors.parse_uuid("nope") is None
-    assert selectors.parse_uuid(None) is None
-    assert selectors.parse_uuid("") is None
 
 
 def test_property_list_listed_is_listed_only_newest_first(landlord):
@@ -72,7 +64,7 @@ def test_listing_a_page_with_images_takes_two_queries(landlord, django_assert_nu
 @pytest.mark.parametrize("status", ["listed", "rented"])
 def test_public_properties_are_visible_to_anyone(landlord, status):
     property = make_property(landlord, status=status)
-    for viewer in (None, new_caller("tenant").user_id, landlord.user_id):
+    for viewer in (None, Caller.new("tenant").user_id, landlord.user_id):
         assert selectors.property_get_visible(property_id=property.id, viewer_id=viewer) == property
 
 
@@ -84,7 +76,7 @@ def test_drafts_and_archived_properties_are_the_owners_only(landlord, archive):
 
     found = selectors.property_get_visible(property_id=str(property.id), viewer_id=landlord.user_id)
     assert found.id == property.id
-    for viewer in (None, new_caller("tenant").user_id, new_caller("landlord").user_id):
+    for viewer in (None, Caller.new("tenant").user_id, Caller.new("landlord").user_id):
         with pytest.raises(NotFound):
             selectors.property_get_visible(property_id=property.id, viewer_id=viewer)
 

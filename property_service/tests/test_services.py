@@ -11,9 +11,9 @@ from properties.models import Property, PropertyImage, PropertyStatus
 from rentezy_platform.errors import ApplicationError, Conflict, Forbidden, NotFound
 from rentezy_platform.events import validate_event
 from rentezy_platform.outbox.models import OutboxMessage
-from rentezy_platform.testing import outbox_events, run_concurrently
+from rentezy_platform.testing import Caller, outbox_events, run_concurrently
 
-from tests.conftest import make_property, new_caller, property_fields
+from tests.conftest import make_property, property_fields
 
 CREATED = "rentezy.property.created.v1"
 UPDATED = "rentezy.property.updated.v1"
@@ -194,7 +194,7 @@ def test_update_may_clear_or_set_both_coordinates_but_not_one(landlord):
 @pytest.mark.parametrize("status", ["listed", "rented"])
 def test_someone_else_may_not_change_a_public_property_403(landlord, status):
     property = make_property(landlord, status=status)
-    for actor in (new_caller("landlord"), new_caller("tenant")):
+    for actor in (Caller.new("landlord"), Caller.new("tenant")):
         with pytest.raises(Forbidden):
             services.property_update(
                 property_id=property.id, actor_id=actor.user_id, fields={"title": "Mine now"}
@@ -283,7 +283,7 @@ def test_property_bulk_create_inserts_the_new_ones_and_announces_each(landlord):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_updates_get_distinct_consecutive_versions():
-    owner = new_caller("landlord")
+    owner = Caller.new("landlord")
     property = make_property(owner)
 
     results = run_concurrently(
@@ -307,7 +307,7 @@ def test_concurrent_updates_get_distinct_consecutive_versions():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_archives_publish_one_event():
-    owner = new_caller("landlord")
+    owner = Caller.new("landlord")
     property = make_property(owner)
 
     results = run_concurrently(
@@ -323,7 +323,7 @@ def test_concurrent_archives_publish_one_event():
 def test_concurrent_image_uploads_get_distinct_positions_and_versions(media_root):
     from tests.conftest import image_bytes, upload_file
 
-    owner = new_caller("landlord")
+    owner = Caller.new("landlord")
     property = make_property(owner)
 
     results = run_concurrently(

@@ -13,5 +13,5 @@ READINESS_CHECKS = ["database", "redis", "kafka"]
 KAFKA_CONSUMER = {
     "group_id": SERVICE_NAME,
     "topics": ["rentezy.booking"],
-    "handlers": "rent.events.HANDLERS",
+    "handlers": "rent.handlers.HANDLERS",
 }

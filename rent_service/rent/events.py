@@ -1,15 +1,10 @@
-"""Events rent_service consumes (and, later, the types it publishes).
+"""Integration events rent_service publishes (topic `rentezy.payment`, key lease_id):
+invoices issued, payments succeeded and failed, late fees applied, rent reminders due.
 
-HANDLERS maps an event type to the function handling it; `manage.py consume`
-finds it through settings.KAFKA_CONSUMER. Types without a handler are skipped
-(tolerant reader). Handlers arrive with the features that need them.
+One `enqueue_<event>(...)` per type, called by the service function that makes
+the change, inside its transaction (outbox_enqueue); the data is exactly the
+type's schema in contracts/events/. auth_service/users/events.py is the model
+to copy. Functions arrive with the features that publish them.
+
+The handlers of other services' events live in `handlers.py`, never here.
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rentezy_platform.kafka import Handler
-
-HANDLERS: dict[str, Handler] = {}

@@ -9,5 +9,5 @@ class TestRentServiceContract(ServiceContract):
     consumer = {
         "group_id": "rent_service",
         "topics": ["rentezy.booking"],
-        "handlers": "rent.events.HANDLERS",
+        "handlers": "rent.handlers.HANDLERS",
     }

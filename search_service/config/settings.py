@@ -20,7 +20,7 @@ READINESS_CHECKS = ["database", "kafka", "search"]
 KAFKA_CONSUMER = {
     "group_id": SERVICE_NAME,
     "topics": ["rentezy.property"],
-    "handlers": "search.events.HANDLERS",
+    "handlers": "search.handlers.HANDLERS",
     # The engine down or restarting: retried until it is back, never dead-lettered.
     "transient_errors": ["search.engine.SearchUnavailable"],
 }

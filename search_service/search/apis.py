@@ -21,6 +21,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rentezy_platform.errors import ApplicationError
 from rentezy_platform.openapi import error_schema
+from rentezy_platform.serializers import FilterSerializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -121,8 +122,16 @@ class SearchResultSerializer(serializers.Serializer):
     longitude = serializers.FloatField(allow_null=True)
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+class FacetValueField(serializers.Field):
+    """A facet's value as the engine gave it: a string, an integer for `bedrooms`."""
+
+    def to_representation(self, value: str | int) -> str | int:
+        return value
+
+
 class FacetValueSerializer(serializers.Serializer):
-    value = serializers.CharField(help_text="An integer for `bedrooms`.")
+    value = FacetValueField(help_text="An integer for `bedrooms`.")
     count = serializers.IntegerField()
 
 
@@ -134,7 +143,7 @@ class FacetsSerializer(serializers.Serializer):
 
 
 class SearchPageSerializer(serializers.Serializer):
-    """The response (documentation only: the view builds the same shape directly)."""
+    """The response: a SearchPage plus its `next` and `previous` links."""
 
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
@@ -148,7 +157,7 @@ class PropertySearchApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class FilterSerializer(FilterSerializer):
         q = serializers.CharField(
             required=False,
             max_length=MAX_QUERY_LENGTH,
@@ -215,26 +224,6 @@ class PropertySearchApi(APIView):
                 raise serializers.ValidationError(errors)
             return attrs
 
-        def search_params(self) -> SearchParams:
-            data = self.validated_data
-            geo = None
-            if "lat" in data:
-                geo = GeoFilter(lat=data["lat"], lng=data["lng"], radius_km=data["radius_km"])
-            return SearchParams(
-                q=data.get("q", ""),
-                city=data.get("city"),
-                property_type=data.get("property_type"),
-                min_rent_minor=data.get("min_rent"),
-                max_rent_minor=data.get("max_rent"),
-                min_bedrooms=data.get("min_bedrooms"),
-                amenities=data.get("amenities", ()),
-                geo=geo,
-                available_from=data.get("available_from"),
-                sort=data["sort"],
-                page=data["page"],
-                page_size=data["page_size"],
-            )
-
     @extend_schema(
         tags=["search"],
         summary="Search listed properties",
@@ -243,7 +232,7 @@ class PropertySearchApi(APIView):
             "Facets count every match; each is a list of `{value, count}`, most frequent first. "
             "A page past the end is 200 with empty results."
         ),
-        parameters=[InputSerializer],
+        parameters=[FilterSerializer],
         responses={
             200: SearchPageSerializer,
             400: error_schema("`invalid` with `fields`."),
@@ -253,9 +242,7 @@ class PropertySearchApi(APIView):
     def get(self, request: Request) -> Response:
         # An empty parameter means "not given".
         query = {key: value for key, value in request.query_params.items() if value.strip()}
-        serializer = self.InputSerializer(data=query)
-        serializer.is_valid(raise_exception=True)
-        params = serializer.search_params()
+        params = _search_params(self.FilterSerializer.from_query(query))
         try:
             page = selectors.property_search(params=params)
         except SearchUnavailable as exc:
@@ -264,27 +251,44 @@ class PropertySearchApi(APIView):
                 "Search is temporarily unavailable; please try again shortly.",
                 status=503,
             ) from exc
-        return Response(self._body(request, params, page))
-
-    @staticmethod
-    def _body(request: Request, params: SearchParams, page: SearchPage) -> dict[str, Any]:
-        url = request.build_absolute_uri()
-        next_url = previous_url = None
-        if params.page * params.page_size < page.count:
-            next_url = replace_query_param(url, "page", params.page + 1)
-        if params.page > 1:
-            previous_url = (
-                remove_query_param(url, "page")
-                if params.page == 2
-                else replace_query_param(url, "page", params.page - 1)
-            )
-        return {
+        body = {
             "count": page.count,
-            "next": next_url,
-            "previous": previous_url,
+            **_page_links(request, params, page),
             "results": page.results,
-            "facets": {
-                name: [{"value": f.value, "count": f.count} for f in values]
-                for name, values in page.facets.items()
-            },
+            "facets": page.facets,
         }
+        return Response(SearchPageSerializer(body).data)
+
+
+def _search_params(filters: dict[str, Any]) -> SearchParams:
+    geo = None
+    if "lat" in filters:
+        geo = GeoFilter(lat=filters["lat"], lng=filters["lng"], radius_km=filters["radius_km"])
+    return SearchParams(
+        q=filters.get("q", ""),
+        city=filters.get("city"),
+        property_type=filters.get("property_type"),
+        min_rent_minor=filters.get("min_rent"),
+        max_rent_minor=filters.get("max_rent"),
+        min_bedrooms=filters.get("min_bedrooms"),
+        amenities=filters.get("amenities", ()),
+        geo=geo,
+        available_from=filters.get("available_from"),
+        sort=filters["sort"],
+        page=filters["page"],
+        page_size=filters["page_size"],
+    )
+
+
+def _page_links(request: Request, params: SearchParams, page: SearchPage) -> dict[str, str | None]:
+    url = request.build_absolute_uri()
+    next_url = previous_url = None
+    if params.page * params.page_size < page.count:
+        next_url = replace_query_param(url, "page", params.page + 1)
+    if params.page > 1:
+        previous_url = (
+            remove_query_param(url, "page")
+            if params.page == 2
+            else replace_query_param(url, "page", params.page - 1)
+        )
+    return {"next": next_url, "previous": previous_url}

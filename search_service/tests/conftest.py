@@ -18,10 +18,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.conf import settings
 from django.test import override_settings
 from rentezy_platform.events import validate_data
-from rentezy_platform.trust import gateway_headers
+from rentezy_platform.testing import SignedClient
 from search.engine import reset_engines
 from search.index import delete_indices, ensure_index, refresh_index
 from search.services import property_document_apply
@@ -113,8 +112,8 @@ def index_properties(*items: dict[str, Any], alias: str | None = None) -> None:
 
 
 def signed_get(client, path: str):
-    headers = gateway_headers(key=settings.GATEWAY_SIGNING_KEY, method="GET", path_with_query=path)
-    return client.get(path, headers=headers)
+    """An anonymous GET signed as the gateway signs it."""
+    return SignedClient(client, run_on_commit=False).get(path)
 
 
 def search(client, **params: Any):

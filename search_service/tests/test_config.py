@@ -9,7 +9,7 @@ class TestSearchServiceContract(ServiceContract):
     consumer = {
         "group_id": "search_service",
         "topics": ["rentezy.property"],
-        "handlers": "search.events.HANDLERS",
+        "handlers": "search.handlers.HANDLERS",
         "transient_errors": ["search.engine.SearchUnavailable"],
     }
 

@@ -89,6 +89,19 @@ class Conflict(ApplicationError):
     default_status = 409
 
 
+class InvalidInput(ApplicationError):
+    """400 `invalid` naming the fields at fault: `InvalidInput(fields={"owner": ["..."]})`.
+    What a service raises for input a serializer could not judge (a rule that
+    needs the database or several fields)."""
+
+    default_code = "invalid"
+    default_message = "Invalid input."
+    default_status = 400
+
+    def __init__(self, *, fields: FieldErrors, message: str | None = None) -> None:
+        super().__init__(message=message, fields=fields)
+
+
 def error_body(code: str, message: str, fields: FieldErrors | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields is not None:

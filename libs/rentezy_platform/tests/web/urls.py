@@ -3,10 +3,18 @@
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.urls import path
 from rentezy_platform import errors
 from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.parsing import parse_uuid
+from rentezy_platform.serializers import (
+    PageFilterSerializer,
+    StrictEmailField,
+    StrictInputSerializer,
+    StringField,
+)
 from rentezy_platform.trust import IsInternalService
 from rentezy_platform.urls import handler400, handler403, handler404, handler500, health_urlpatterns  # noqa: F401
 from rest_framework import serializers
@@ -71,6 +79,7 @@ class Failing(APIView):
         "with_fields": lambda: errors.ApplicationError(
             "invalid", "Bad dates.", fields={"end_date": ["Must be after start_date."]}
         ),
+        "invalid_input": lambda: errors.InvalidInput(fields={"owner": ['The only value is "me".']}),
         "http404": lambda: Http404("secret detail"),
         "django_permission": lambda: PermissionDenied("secret detail"),
         "throttled": lambda: Throttled(wait=2.2),
@@ -94,6 +103,50 @@ class Numbers(APIView):
         return paginator.get_paginated_response(page)
 
 
+class Strict(APIView):
+    """A strict body (unknown and read-only keys refused) and a filter serializer."""
+
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictInputSerializer):
+        read_only_keys = frozenset({"id", "created_at"})
+
+        name = StringField(max_length=10)
+        email = StrictEmailField(required=False)
+
+    class FilterSerializer(PageFilterSerializer):
+        owner = serializers.ChoiceField(choices=["me"], required=False)
+        limit = serializers.IntegerField(min_value=1, max_value=5, default=2)
+
+    def get(self, request):
+        return Response(self.FilterSerializer.from_query(request.query_params))
+
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data)
+
+
+ON_COMMIT_CALLS: list[str] = []
+
+
+class OnCommit(APIView):
+    """Registers an after-commit effect, as a service writing an event would."""
+
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        transaction.on_commit(lambda: ON_COMMIT_CALLS.append(request.data["mark"]))
+        return Response(status=204)
+
+
+class Thing(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request, thing_id):
+        return Response({"id": str(parse_uuid(thing_id))})
+
+
 def plain_crash(request):
     raise RuntimeError("plain view crash")
 
@@ -112,6 +165,9 @@ urlpatterns = [
     path("api/private", Private.as_view()),
     path("api/fail/<str:kind>", Failing.as_view()),
     path("api/numbers", Numbers.as_view()),
+    path("api/strict", Strict.as_view()),
+    path("api/on-commit", OnCommit.as_view()),
+    path("api/things/<str:thing_id>", Thing.as_view()),
     path("internal/only", InternalOnly.as_view()),
     path("plain/crash", plain_crash),
     path("plain/forbidden", plain_forbidden),

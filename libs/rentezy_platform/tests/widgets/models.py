@@ -1,6 +1,8 @@
 import uuid
 
+from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class Widget(models.Model):
@@ -31,3 +33,24 @@ class LatencySample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}: {(self.handled_at - self.committed_at) * 1000:.1f} ms"
+
+
+class Gadget(models.Model):
+    """rentezy_platform.services.model_update's test model: validators, a
+    check constraint, `updated_at` and a many-to-many field."""
+
+    name = models.CharField(max_length=20)
+    size = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(10)])
+    note = models.CharField(max_length=50, blank=True, default="")
+    widgets = models.ManyToManyField(Widget, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(name="forbidden"), name="gadget_name_allowed"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,7 +3,6 @@
 from rentezy_platform.events.envelope import CloudEvent, InvalidEvent, utc_now_iso
 from rentezy_platform.events.registry import (
     UnknownEventType,
-    clear_cache,
     contracts_dir,
     event_types,
     is_known_type,
@@ -19,7 +18,6 @@ __all__ = [
     "CloudEvent",
     "InvalidEvent",
     "UnknownEventType",
-    "clear_cache",
     "contracts_dir",
     "event_types",
     "is_known_type",

@@ -176,12 +176,6 @@ def _catalog() -> _Catalog:
     return catalog
 
 
-def clear_cache() -> None:
-    """Forget loaded schemas (tests that edit a contracts directory in place)."""
-    with _catalogs_lock:
-        _catalogs.clear()
-
-
 def event_types() -> frozenset[str]:
     """Every event type that has a schema in the contracts directory."""
     return _catalog().event_types

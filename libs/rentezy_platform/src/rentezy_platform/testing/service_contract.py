@@ -7,7 +7,7 @@ own facts; pytest collects the inherited tests there:
         service_name = "search_service"
         readiness_checks = ("database", "kafka", "search")
         consumer = {"group_id": "search_service", "topics": ["rentezy.property"],
-                    "handlers": "search.events.HANDLERS"}
+                    "handlers": "search.handlers.HANDLERS"}
 
 The class name here does not start with `Test`, so it is not collected itself.
 """
@@ -89,6 +89,8 @@ class ServiceContract:
     def test_consumes_its_topics(self):
         assert getattr(settings, "KAFKA_CONSUMER", None) == self.consumer
         if self.consumer is not None:
+            # One meaning per file name: consumer handlers live in handlers.py.
+            assert self.consumer["handlers"].endswith(".handlers.HANDLERS")
             assert isinstance(import_string(self.consumer["handlers"]), dict)
 
     def test_server_entry_point_loads(self):

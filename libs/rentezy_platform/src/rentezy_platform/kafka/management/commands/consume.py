@@ -1,3 +1,11 @@
+"""`manage.py consume`: the service's Kafka consumer.
+
+settings.KAFKA_CONSUMER names the group, the topics and the dotted path of the
+`HANDLERS` mapping (event type → handler). By convention that mapping is
+`<app>.handlers.HANDLERS`: `handlers.py` holds the handlers of other services'
+events, `events.py` the events the service publishes (ServiceContract checks it).
+"""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
@@ -19,7 +27,9 @@ RUNNER_OPTIONS = (
 class Command(BaseCommand):
     help = (
         "Consume the Kafka topics of settings.KAFKA_CONSUMER = {'group_id': ..., "
-        "'topics': [...], 'handlers': 'dotted.path.to.HANDLERS'} until SIGTERM/SIGINT."
+        "'topics': [...], 'handlers': '<app>.handlers.HANDLERS'} until SIGTERM/SIGINT. "
+        "A service's consumer handlers live in its app's handlers.py (events.py "
+        "holds what it publishes)."
     )
 
     def add_arguments(self, parser):

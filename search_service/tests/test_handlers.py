@@ -1,4 +1,4 @@
-"""search/events.py: the property events through the REAL ConsumerRunner, on
+"""search/handlers.py: the property events through the REAL ConsumerRunner, on
 topics of this test's own (a unique KAFKA_TOPIC_PREFIX), into a unique alias."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rentezy_platform.kafka.config import producer_config
 from rentezy_platform.kafka.topics import delete_topics, dlq_topic
 from rentezy_platform.testing import ConsumerThread, KafkaTestConsumer, wait_until
 from search.engine import get_engine
-from search.events import HANDLERS, PROPERTY_ARCHIVED, PROPERTY_CREATED, PROPERTY_UPDATED
+from search.handlers import HANDLERS, PROPERTY_ARCHIVED, PROPERTY_CREATED, PROPERTY_UPDATED
 from search.index import delete_indices
 from search.query import SearchParams
 from search.selectors import property_search

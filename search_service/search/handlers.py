@@ -1,7 +1,8 @@
-"""Events search_service consumes.
+"""Consumer handlers of search_service: the property events it indexes.
+(It publishes no events, so it has no `events.py`.)
 
 HANDLERS maps an event type to the function handling it; `manage.py consume`
-finds it through settings.KAFKA_CONSUMER. Types without a handler are skipped
+finds it through settings.KAFKA_CONSUMER["handlers"]. Types without a handler are skipped
 (tolerant reader). The three property events all carry the property's full
 state, so they share one handler: the index ends up holding the state of the
 highest version seen (search/services.py).
