@@ -53,6 +53,7 @@ from pathlib import Path
 import environ
 import httpx
 import pytest
+import rentezy_platform.servers as SERVERS
 from support import PASSWORD, Account, register_account
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,22 +75,10 @@ LOGIN_FAILURES_PER_ACCOUNT = 10
 LOGIN_WINDOW_SECONDS = 15 * 60
 GENEROUS = "1000000"
 
-_GUNICORN = [
-    "-m",
-    "gunicorn",
-    "config.wsgi",
-    "--workers",
-    "2",
-    "--worker-class",
-    "gthread",
-    "--threads",
-    "4",
-    "--preload",
-    "--graceful-timeout",
-    "5",
-    "--no-control-socket",
-]
-_UVICORN = ["-m", "uvicorn", "--lifespan", "off", "--no-access-log"]
+# The services are served exactly as the Procfile serves them (the flags
+# that keep every server from trusting forwarding headers included).
+_GUNICORN = ["-m", "gunicorn", SERVERS.WSGI_APP, *SERVERS.GUNICORN_ARGS]
+_UVICORN = ["-m", "uvicorn", *SERVERS.SERVICE_UVICORN_ARGS]
 
 
 @dataclass(frozen=True)
