@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -170,9 +171,6 @@ class Exchange:
             ],
         )
 
-    async def rate_limited(self, limited: Limited) -> None:
-        await self.answer(RateLimited(retry_after=limited.retry_after))
-
     async def answer(self, exc: Exception) -> None:
         """The error-shape answer ERRORS gives `exc`."""
         status, code, message, headers = ERRORS[type(exc)]
@@ -324,7 +322,7 @@ async def handle_proxy(ex: Exchange) -> None:
         route = _route(ex)
         identity = await _authenticate(ex, route)
         if route.upload and identity is not None:
-            await _spend(ex, ex.runtime.limiter.spend_upload(user_id=identity.user_id))
+            await _spend(ex.runtime.limiter.spend_upload(user_id=identity.user_id))
         outgoing = await _read_request(ex)
         status = await _forward(ex, route, identity, outgoing)
     except ClientDisconnected:
@@ -351,7 +349,8 @@ def _route(ex: Exchange) -> routes.Route:
     return route
 
 
-async def _spend(ex: Exchange, spending) -> None:
+async def _spend(spending: Awaitable[Limited | None]) -> None:
+    """Await a budget; RateLimited when it is spent."""
     limited = await spending
     if limited is not None:
         raise RateLimited(retry_after=limited.retry_after)
@@ -368,13 +367,13 @@ async def _authenticate(ex: Exchange, route: routes.Route) -> TokenIdentity | No
     limiter = ex.runtime.limiter
     authorization = ex.headers.get(b"authorization")
     if authorization is None:
-        await _spend(ex, limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
+        await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
         if route.public:
             return None
         raise NotAuthenticated(detail="Authentication credentials were not provided.")
     token = _bearer(authorization)
     if token is None:
-        await _spend(ex, limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
+        await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
         raise NotAuthenticated(
             detail="Malformed Authorization header: expected 'Bearer <token>'."
         )
@@ -382,12 +381,12 @@ async def _authenticate(ex: Exchange, route: routes.Route) -> TokenIdentity | No
     key = token_key(token)
     identity = validator.cache.get(key)
     if identity is None:
-        await _spend(ex, limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
+        await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
         try:
             identity = await validator.identify(token, request_id=ex.request_id, key=key)
         except InvalidToken:
             raise NotAuthenticated(detail="The token is invalid, expired or revoked.") from None
-    await _spend(ex, limiter.spend_budget(user_id=identity.user_id, client_ip=ex.client_ip))
+    await _spend(limiter.spend_budget(user_id=identity.user_id, client_ip=ex.client_ip))
     ex.user_id = identity.user_id
     return identity
 
