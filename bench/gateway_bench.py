@@ -75,6 +75,10 @@ SIGNING_KEY = "bench-gateway-signing-key-" + "x" * 32
 # api_gateway/config/server.py (loaded by path: every service's package is
 # called `config`).
 GATEWAY_UVICORN_ARGS = runpy.run_path(str(GATEWAY_DIR / "config" / "server.py"))["UVICORN_ARGS"]
+# Every service's uvicorn trusts no forwarding headers (rentezy_platform.servers).
+UNTRUSTING_UVICORN = runpy.run_path(
+    str(GATEWAY_DIR.parent / "libs" / "rentezy_platform" / "src" / "rentezy_platform" / "servers.py")
+)["UNTRUSTING_UVICORN"]
 
 
 GOAL_GATEWAY_VS_DIRECT = 0.5
@@ -142,6 +146,8 @@ def start_upstream(env: dict[str, str]) -> tuple[str, list[subprocess.Popen]]:
             "--loop",
             "uvloop",
             "--no-access-log",
+            # As every service runs: no forwarding headers believed.
+            *UNTRUSTING_UVICORN,
             "--log-level",
             "warning",
         ],

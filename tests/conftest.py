@@ -22,7 +22,7 @@ come up fails with its whole log. Processes run in their own process group,
 die with the pytest process (PR_SET_PDEATHSIG) and are always stopped at the
 end of the session.
 
-Gateway settings of the fixture: generous per-IP and per-user request budgets
+Gateway settings of the fixture: generous per-IP, per-user and upload budgets
 and per-IP failed-login limit (every test calls from 127.0.0.1, so those would
 make the suite flaky), a rate-limit key prefix of its own per session, and the
 failed-login-per-account rule pinned to the specified 10 per 15 minutes.
@@ -53,6 +53,7 @@ from pathlib import Path
 import environ
 import httpx
 import pytest
+import rentezy_platform.servers as SERVERS
 from support import PASSWORD, Account, register_account
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,22 +75,10 @@ LOGIN_FAILURES_PER_ACCOUNT = 10
 LOGIN_WINDOW_SECONDS = 15 * 60
 GENEROUS = "1000000"
 
-_GUNICORN = [
-    "-m",
-    "gunicorn",
-    "config.wsgi",
-    "--workers",
-    "2",
-    "--worker-class",
-    "gthread",
-    "--threads",
-    "4",
-    "--preload",
-    "--graceful-timeout",
-    "5",
-    "--no-control-socket",
-]
-_UVICORN = ["-m", "uvicorn", "--lifespan", "off", "--no-access-log"]
+# The services are served exactly as the Procfile serves them (the flags
+# that keep every server from trusting forwarding headers included).
+_GUNICORN = ["-m", "gunicorn", SERVERS.WSGI_APP, *SERVERS.GUNICORN_ARGS]
+_UVICORN = ["-m", "uvicorn", *SERVERS.SERVICE_UVICORN_ARGS]
 
 
 @dataclass(frozen=True)
@@ -418,10 +407,17 @@ class Platform:
         popen = _spawn(command, cwd=cwd, env=env, log=log)
         self.workers[name] = Process(name=name, url="(worker)", log=log, popen=popen)
 
-    def _start_gateway(self) -> None:
-        if self.gateway_process is not None:
-            self.gateway_process.stop()
-            self.gateway_process = None
+    def start_extra_gateway(self, name: str, **overrides: str) -> Process:
+        """A second gateway in front of the running services, with the
+        session gateway's settings plus `overrides` (e.g. a small budget, a
+        REDIS_URL where nothing listens) and a rate-limit prefix of its own.
+        The caller stops it (Process.stop)."""
+        env = self._gateway_env()
+        env["GATEWAY_RATE_LIMIT_PREFIX"] = f"{self.rate_limit_prefix}{name}:{uuid.uuid4().hex}:"
+        env.update(overrides)
+        return self._launch(name, self._gateway_command, cwd=ROOT / "api_gateway", env=env)
+
+    def _gateway_env(self) -> dict[str, str]:
         env = dict(self.base_env)
         for spec in SERVICES.values():
             env[spec.url_variable] = NOT_STARTED_URL
@@ -432,28 +428,38 @@ class Platform:
             GATEWAY_RATE_LIMIT_PREFIX=self.rate_limit_prefix,
             GATEWAY_ANON_BUDGET_PER_MINUTE=GENEROUS,
             GATEWAY_USER_BUDGET_PER_MINUTE=GENEROUS,
+            GATEWAY_UPLOADS_PER_MINUTE=GENEROUS,
             GATEWAY_LOGIN_FAILURES_PER_IP=GENEROUS,
             GATEWAY_LOGIN_FAILURES_PER_ACCOUNT=str(LOGIN_FAILURES_PER_ACCOUNT),
             GATEWAY_LOGIN_WINDOW_SECONDS=str(LOGIN_WINDOW_SECONDS),
         )
+        return env
 
-        def command(port: int) -> list[str]:
-            # Served exactly as the Procfile serves it.
-            return [
-                PYTHON,
-                "-m",
-                "uvicorn",
-                GATEWAY_APP,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *GATEWAY_UVICORN_ARGS,
-            ]
+    @staticmethod
+    def _gateway_command(port: int) -> list[str]:
+        # Served exactly as the Procfile serves it.
+        return [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            GATEWAY_APP,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *GATEWAY_UVICORN_ARGS,
+        ]
 
+    def _start_gateway(self) -> None:
+        if self.gateway_process is not None:
+            self.gateway_process.stop()
+            self.gateway_process = None
         self._generation += 1
         self.gateway_process = self._launch(
-            f"gateway-{self._generation}", command, cwd=ROOT / "api_gateway", env=env
+            f"gateway-{self._generation}",
+            self._gateway_command,
+            cwd=ROOT / "api_gateway",
+            env=self._gateway_env(),
         )
 
     def _launch(

@@ -7,10 +7,14 @@ benchmark.
 - httptools + uvloop named explicitly: a silent fall-back to h11/asyncio
   costs ~0.6 ms of CPU per request;
 - no access log: the gateway writes its own JSON access line;
-- no proxy headers: uvicorn would otherwise believe X-Forwarded-For from
-  loopback peers, letting clients pick their own rate-limit key
-  (GATEWAY_TRUSTED_PROXY_HOPS decides that instead).
+- no proxy headers, no forwarded-allow-ips (rentezy_platform.servers'
+  UNTRUSTING_UVICORN, which every server of the stack carries): uvicorn
+  would otherwise believe X-Forwarded-For from loopback peers, letting
+  clients pick their own rate-limit key (GATEWAY_TRUSTED_PROXY_HOPS decides
+  that instead).
 """
+
+from rentezy_platform.servers import UNTRUSTING_UVICORN
 
 APP = "config.asgi:application"
 
@@ -24,5 +28,5 @@ UVICORN_ARGS = [
     "--loop",
     "uvloop",
     "--no-access-log",
-    "--no-proxy-headers",
+    *UNTRUSTING_UVICORN,
 ]

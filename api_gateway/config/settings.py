@@ -67,6 +67,9 @@ GATEWAY_HSTS_SECONDS = env.int("GATEWAY_HSTS_SECONDS", default=0)
 GATEWAY_VALIDATE_TIMEOUT = env.float("GATEWAY_VALIDATE_TIMEOUT", default=3.0)
 GATEWAY_TOKEN_CACHE_SECONDS = env.float("GATEWAY_TOKEN_CACHE_SECONDS", default=60.0)
 GATEWAY_TOKEN_CACHE_SIZE = env.int("GATEWAY_TOKEN_CACHE_SIZE", default=50_000)
+# Tokens auth_service refused are remembered (by sha256) this long, so a
+# client repeating a junk token costs one validation, not one per request.
+GATEWAY_INVALID_TOKEN_CACHE_SECONDS = env.float("GATEWAY_INVALID_TOKEN_CACHE_SECONDS", default=10.0)
 
 # Rate limits (Redis, shared by every replica).
 GATEWAY_RATE_LIMIT_PREFIX = env.str("GATEWAY_RATE_LIMIT_PREFIX", default="rentezy:gateway:rl:")
@@ -75,6 +78,8 @@ GATEWAY_LOGIN_FAILURES_PER_ACCOUNT = env.int("GATEWAY_LOGIN_FAILURES_PER_ACCOUNT
 GATEWAY_LOGIN_FAILURES_PER_IP = env.int("GATEWAY_LOGIN_FAILURES_PER_IP", default=30)
 GATEWAY_USER_BUDGET_PER_MINUTE = env.int("GATEWAY_USER_BUDGET_PER_MINUTE", default=600)
 GATEWAY_ANON_BUDGET_PER_MINUTE = env.int("GATEWAY_ANON_BUDGET_PER_MINUTE", default=300)
+# Image uploads (POST /api/properties/{id}/images) per user, besides the budget.
+GATEWAY_UPLOADS_PER_MINUTE = env.int("GATEWAY_UPLOADS_PER_MINUTE", default=30)
 
 # The merged OpenAPI document is rebuilt at most this often.
 GATEWAY_SCHEMA_CACHE_SECONDS = env.float("GATEWAY_SCHEMA_CACHE_SECONDS", default=60.0)

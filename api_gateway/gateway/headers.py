@@ -56,16 +56,27 @@ def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[byte
     return frozenset(tokens)
 
 
+def plain_header_name(name: bytes) -> bool:
+    """Letters, digits and dashes only (ASCII). Any other name may mean
+    something to a server behind the gateway: gunicorn and Django map `_` and
+    `-` to the same environ key, and gunicorn reads `SCRIPT_NAME` from a peer
+    it trusts as the path prefix to cut off, so the service would route
+    another path than the one the gateway routed and signed."""
+    return name.replace(b"-", b"").isalnum()
+
+
 def clean_request_headers(headers: Iterable[tuple[bytes, bytes]]) -> Headers:
-    """The client's headers minus hop-by-hop ones and everything the gateway
-    sets itself (identity, request id, forwarding, Host, length). ASGI servers
-    give header names in lowercase."""
+    """The client's headers minus hop-by-hop ones, everything the gateway sets
+    itself (identity, request id, forwarding, Host, length) and every name
+    that is not plain_header_name. ASGI servers give header names in
+    lowercase."""
     headers = list(headers)
     listed = _connection_tokens(headers)
     return [
         (name, value)
         for name, value in headers
-        if name not in HOP_BY_HOP
+        if plain_header_name(name)
+        and name not in HOP_BY_HOP
         and name not in _GATEWAY_OWNED
         and name not in listed
         and not name.startswith(_GATEWAY_OWNED_PREFIXES)

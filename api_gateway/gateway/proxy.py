@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -15,9 +16,9 @@ from yarl import URL
 
 from gateway import routes
 from gateway.headers import Headers, clean_request_headers, clean_response_headers
-from gateway.ratelimit import Limited, LoginReservation
+from gateway.ratelimit import Limited, LoginReservation, LoginUnavailable
 from gateway.runtime import Runtime
-from gateway.tokens import AuthUnavailable, InvalidToken, TokenIdentity
+from gateway.tokens import AuthUnavailable, InvalidToken, TokenIdentity, token_key
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +28,95 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ClientDisconnected(Exception):
+    """The client went away: nothing is answered (logged as 499)."""
+
+
+class GatewayError(Exception):
+    """A refusal or an upstream failure, answered in the error shape as ERRORS
+    says; `params` fill its message and headers."""
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(params)
+        self.params = params
+
+
+class RouteNotFound(GatewayError):
     pass
 
 
-class BodyTooLarge(Exception):
+class NotAuthenticated(GatewayError):
+    """params: detail."""
+
+
+class RateLimited(GatewayError):
+    """params: retry_after (seconds)."""
+
+
+class LoginLimitUnavailable(GatewayError):
+    """The failed-login limit cannot be checked (Redis down): fail closed."""
+
+
+class LoginBodyUnreadable(GatewayError):
+    """The login body is not UTF-8 JSON, so the gateway cannot tell which account
+    it counts a failed attempt against. params: detail."""
+
+
+class BadContentLength(GatewayError):
     pass
+
+
+class BodyTooLarge(GatewayError):
+    """params: limit (bytes)."""
+
+
+class UpstreamUnavailable(GatewayError):
+    """params: service."""
+
+
+class UpstreamTimeout(GatewayError):
+    """params: service."""
+
+
+class BadGateway(GatewayError):
+    """params: service."""
+
+
+_CHALLENGE = ((b"www-authenticate", 'Bearer realm="rentezy"'),)
+
+# Exception -> (status, code, message, headers); message and header values are
+# str.format templates over the exception's params. The one place a gateway
+# failure gets its answer.
+ERRORS: dict[type[Exception], tuple[int, str, str, tuple[tuple[bytes, str], ...]]] = {
+    RouteNotFound: (404, "not_found", "Not found.", ()),
+    NotAuthenticated: (401, "not_authenticated", "{detail}", _CHALLENGE),
+    RateLimited: (
+        429,
+        "rate_limited",
+        "Too many requests. Retry in {retry_after} seconds.",
+        ((b"retry-after", "{retry_after}"),),
+    ),
+    AuthUnavailable: (
+        503, "upstream_unavailable", "Authentication is temporarily unavailable.", ()
+    ),
+    LoginLimitUnavailable: (
+        503,
+        "upstream_unavailable",
+        "Sign-in is temporarily unavailable. Retry in a few seconds.",
+        ((b"retry-after", "5"),),
+    ),
+    # Worded as the services' own JSON parser words it.
+    LoginBodyUnreadable: (400, "parse_error", "JSON parse error - {detail}", ()),
+    BadContentLength: (400, "bad_request", "Invalid Content-Length.", ()),
+    BodyTooLarge: (413, "payload_too_large", "The request body exceeds {limit} bytes.", ()),
+    UpstreamUnavailable: (
+        503, "upstream_unavailable", "The {service} service is unavailable.", ()
+    ),
+    UpstreamTimeout: (
+        504, "upstream_timeout", "The {service} service did not answer in time.", ()
+    ),
+    BadGateway: (502, "bad_gateway", "The {service} service gave no valid answer.", ()),
+}
+_ANSWERED = tuple(ERRORS)
 
 
 @dataclass
@@ -86,12 +171,15 @@ class Exchange:
             ],
         )
 
-    async def rate_limited(self, limited: Limited) -> None:
+    async def answer(self, exc: Exception) -> None:
+        """The error-shape answer ERRORS gives `exc`."""
+        status, code, message, headers = ERRORS[type(exc)]
+        params = getattr(exc, "params", {})
         await self.error(
-            429,
-            "rate_limited",
-            f"Too many requests. Retry in {limited.retry_after} seconds.",
-            [(b"retry-after", str(limited.retry_after).encode())],
+            status,
+            code,
+            message.format(**params),
+            [(name, value.format(**params).encode()) for name, value in headers],
         )
 
 
@@ -137,7 +225,7 @@ async def _read_body(receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge
+            raise BodyTooLarge(limit=limit)
         if chunk:
             chunks.append(chunk)
         if not message.get("more_body", False):
@@ -178,10 +266,10 @@ async def _request_body(ex: Exchange, limit: int) -> tuple[bytes | object | None
     length = ex.headers.get(b"content-length")
     if length is not None:
         if not length.isdigit():
-            raise ValueError("Content-Length")
+            raise BadContentLength
         size = int(length)
         if size > limit:
-            raise BodyTooLarge
+            raise BodyTooLarge(limit=limit)
         if size == 0:
             return b"", 0
         message = await ex.receive()
@@ -197,11 +285,6 @@ async def _request_body(ex: Exchange, limit: int) -> tuple[bytes | object | None
     return None, None
 
 
-class LoginBodyUnreadable(ValueError):
-    """The login body is not UTF-8 JSON, so the gateway cannot tell which account
-    it counts a failed attempt against."""
-
-
 def _login_email(body: bytes) -> str | None:
     """The lowercased e-mail of a login body (None when it has none).
 
@@ -212,109 +295,118 @@ def _login_email(body: bytes) -> str | None:
     try:
         data = json.loads(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise LoginBodyUnreadable(str(exc)) from exc
+        raise LoginBodyUnreadable(detail=str(exc)) from exc
     email = data.get("email") if isinstance(data, dict) else None
     if not isinstance(email, str) or not email.strip():
         return None
     return email.strip().lower()
 
 
-async def handle_proxy(ex: Exchange) -> None:
-    rt = ex.runtime
-    cfg = rt.config
-    scope = ex.scope
-    method: str = scope["method"]
-    path: str = scope["path"]
+@dataclass(slots=True)
+class Outgoing:
+    """The request body as it goes upstream, and the login attempt it reserved."""
 
-    route = routes.resolve_http(
-        method, path, default_timeout=cfg.upstream_timeout, upload_timeout=cfg.upload_timeout
-    )
-    if route is None:
-        await ex.error(404, "not_found", "Not found.")
-        return
-    ex.service = route.service
-
-    # Who is calling: a bearer token, when sent, is validated even on public
-    # routes (it identifies the user there too; a bad one is refused).
-    identity: TokenIdentity | None = None
-    refusal: str | None = None
-    authorization = ex.headers.get(b"authorization")
-    if authorization is not None:
-        token = _bearer(authorization)
-        if token is None:
-            refusal = "Malformed Authorization header: expected 'Bearer <token>'."
-        else:
-            try:
-                identity = await rt.validator.identify(token, request_id=ex.request_id)
-            except InvalidToken:
-                refusal = "The token is invalid, expired or revoked."
-            except AuthUnavailable:
-                await ex.error(
-                    503, "upstream_unavailable", "Authentication is temporarily unavailable."
-                )
-                return
-    elif not route.public:
-        refusal = "Authentication credentials were not provided."
-
-    # One budget per request: the user's, else the client IP's (failed
-    # authentications spend the IP's, so token guessing is throttled too).
-    limited = await rt.limiter.spend_budget(
-        user_id=identity.user_id if identity else None, client_ip=ex.client_ip
-    )
-    if limited is not None:
-        await ex.rate_limited(limited)
-        return
-    if refusal is not None:
-        await ex.error(
-            401,
-            "not_authenticated",
-            refusal,
-            [(b"www-authenticate", b'Bearer realm="rentezy"')],
-        )
-        return
-    if identity is not None:
-        ex.user_id = identity.user_id
-
-    reservation: LoginReservation | None = None
+    content: bytes | _StreamedBody | None
+    length: int | None
     # Set when the gateway vouches for the body's encoding (the login body).
     content_type: str | None = None
-    try:
-        if method == "POST" and path == routes.LOGIN_PATH:
-            body = await _read_body(ex.receive, MAX_LOGIN_BODY_BYTES)
-            content, length = body, len(body)
-            try:
-                email = _login_email(body)
-            except LoginBodyUnreadable as exc:
-                # Worded as the services' own JSON parser words it.
-                await ex.error(400, "parse_error", f"JSON parse error - {exc}")
-                return
-            content_type = "application/json"
-            outcome = await rt.limiter.reserve_login(email=email, client_ip=ex.client_ip)
-            if isinstance(outcome, Limited):
-                await ex.rate_limited(outcome)
-                return
-            reservation = outcome
-        else:
-            content, length = await _request_body(ex, cfg.max_body_bytes)
-    except BodyTooLarge:
-        limit = MAX_LOGIN_BODY_BYTES if path == routes.LOGIN_PATH else cfg.max_body_bytes
-        await ex.error(
-            413, "payload_too_large", f"The request body exceeds {limit} bytes."
-        )
-        return
-    except ValueError:
-        await ex.error(400, "bad_request", "Invalid Content-Length.")
-        return
-    except ClientDisconnected:
-        ex.status = 499
-        return
+    reservation: LoginReservation | None = None
 
+
+async def handle_proxy(ex: Exchange) -> None:
+    """Route, authenticate, spend budgets, read the body, forward: each step
+    raises what ERRORS answers."""
+    outgoing: Outgoing | None = None
     status = 0
     try:
-        status = await _forward(ex, route, identity, content, length, content_type)
+        route = _route(ex)
+        identity = await _authenticate(ex, route)
+        if route.upload and identity is not None:
+            await _spend(ex.runtime.limiter.spend_upload(user_id=identity.user_id))
+        outgoing = await _read_request(ex)
+        status = await _forward(ex, route, identity, outgoing)
+    except ClientDisconnected:
+        ex.status = 499
+    except _ANSWERED as exc:
+        await ex.answer(exc)
+        status = ex.status
     finally:
-        if reservation is not None:
-            await rt.limiter.settle_login(reservation, status=status)
+        if outgoing is not None and outgoing.reservation is not None:
+            await ex.runtime.limiter.settle_login(outgoing.reservation, status=status)
+
+
+def _route(ex: Exchange) -> routes.Route:
+    cfg = ex.runtime.config
+    route = routes.resolve_http(
+        ex.scope["method"],
+        ex.scope["path"],
+        default_timeout=cfg.upstream_timeout,
+        upload_timeout=cfg.upload_timeout,
+    )
+    if route is None:
+        raise RouteNotFound
+    ex.service = route.service
+    return route
+
+
+async def _spend(spending: Awaitable[Limited | None]) -> None:
+    """Await a budget; RateLimited when it is spent."""
+    limited = await spending
+    if limited is not None:
+        raise RateLimited(retry_after=limited.retry_after)
+
+
+async def _authenticate(ex: Exchange, route: routes.Route) -> TokenIdentity | None:
+    """Who is calling. A bearer token, when sent, is validated even on public
+    routes (it identifies the user there too; a bad one is refused).
+
+    Budgets: a request without a valid cached token spends the client IP's
+    budget first, so a client past it gets 429 before any round trip to
+    auth_service (junk tokens cannot starve it); a valid token then spends its
+    user's budget."""
+    limiter = ex.runtime.limiter
+    authorization = ex.headers.get(b"authorization")
+    if authorization is None:
+        await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
+        if route.public:
+            return None
+        raise NotAuthenticated(detail="Authentication credentials were not provided.")
+    token = _bearer(authorization)
+    if token is None:
+        await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
+        raise NotAuthenticated(
+            detail="Malformed Authorization header: expected 'Bearer <token>'."
+        )
+    validator = ex.runtime.validator
+    key = token_key(token)
+    identity = validator.cache.get(key)
+    if identity is None:
+        await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
+        try:
+            identity = await validator.identify(token, request_id=ex.request_id, key=key)
+        except InvalidToken:
+            raise NotAuthenticated(detail="The token is invalid, expired or revoked.") from None
+    await _spend(limiter.spend_budget(user_id=identity.user_id, client_ip=ex.client_ip))
+    ex.user_id = identity.user_id
+    return identity
+
+
+async def _read_request(ex: Exchange) -> Outgoing:
+    """The body to send on. A login body is read whole: the failed-login limit
+    counts it against its account (and fails closed without Redis)."""
+    if ex.scope["method"] != "POST" or ex.scope["path"] != routes.LOGIN_PATH:
+        content, length = await _request_body(ex, ex.runtime.config.max_body_bytes)
+        return Outgoing(content=content, length=length)
+    body = await _read_body(ex.receive, MAX_LOGIN_BODY_BYTES)
+    email = _login_email(body)
+    outcome = await ex.runtime.limiter.reserve_login(email=email, client_ip=ex.client_ip)
+    if isinstance(outcome, Limited):
+        raise RateLimited(retry_after=outcome.retry_after)
+    if isinstance(outcome, LoginUnavailable):
+        raise LoginLimitUnavailable
+    return Outgoing(
+        content=body, length=len(body), content_type="application/json", reservation=outcome
+    )
 
 
 def _text(value: bytes) -> str:
@@ -343,28 +435,30 @@ def _timeout(route_timeout: float, connect_timeout: float) -> aiohttp.ClientTime
 
 
 async def _forward(
-    ex: Exchange,
-    route: routes.Route,
-    identity: TokenIdentity | None,
-    content,
-    length,
-    content_type: str | None = None,
+    ex: Exchange, route: routes.Route, identity: TokenIdentity | None, outgoing: Outgoing
 ) -> int:
-    rt = ex.runtime
-    scope = ex.scope
-    method = scope["method"]
-    target = routes.forwarded_path(scope["path"], scope["query_string"])
+    """Send the request upstream and stream its response back; the status sent."""
+    target = routes.forwarded_path(ex.scope["path"], ex.scope["query_string"])
+    headers = _upstream_headers(ex, identity, outgoing, target)
+    response = await _send_upstream(ex, route, headers, outgoing, target)
+    return await _stream_response(ex, route, response)
 
+
+def _upstream_headers(
+    ex: Exchange, identity: TokenIdentity | None, outgoing: Outgoing, target: str
+) -> list[tuple[str, str]]:
+    """The client's clean headers, the signed identity and the forwarding set."""
+    content_type = outgoing.content_type
     headers = [
         (_text(name), _text(value))
-        for name, value in clean_request_headers(scope["headers"])
+        for name, value in clean_request_headers(ex.scope["headers"])
         if content_type is None or name != b"content-type"
     ]
     if content_type is not None:
         headers.append(("Content-Type", content_type))
     signed = gateway_headers(
-        key=rt.config.signing_key,
-        method=method,
+        key=ex.runtime.config.signing_key,
+        method=ex.scope["method"],
         path_with_query=target,
         user_id=identity.user_id if identity else None,
         role=identity.role if identity else None,
@@ -378,18 +472,32 @@ async def _forward(
     host = ex.headers.get(b"host")
     if host is not None:
         headers.append(("X-Forwarded-Host", _text(host)))
-    if length is not None:
-        headers.append(("Content-Length", str(length)))
+    if outgoing.length is not None:
+        headers.append(("Content-Length", str(outgoing.length)))
+    return headers
 
+
+async def _send_upstream(
+    ex: Exchange,
+    route: routes.Route,
+    headers: list[tuple[str, str]],
+    outgoing: Outgoing,
+    target: str,
+) -> aiohttp.ClientResponse:
+    """The upstream's response head. A bodiless idempotent request is retried
+    once on a pooled connection the service closed just as it was reused."""
+    rt = ex.runtime
+    method = ex.scope["method"]
+    content = outgoing.content
     upload = content if isinstance(content, _StreamedBody) else None
     url = URL(rt.base_urls[route.service] + target, encoded=True)
     timeout = _timeout(route.timeout, rt.config.connect_timeout)
     attempts = 2 if method in _IDEMPOTENT and content is None else 1
-    response: aiohttp.ClientResponse | None = None
+    service = route.service
     for attempt in range(attempts):
         try:
             async with asyncio.timeout(route.timeout):
-                response = await rt.client.request(
+                return await rt.client.request(
                     method,
                     url,
                     headers=headers,
@@ -397,39 +505,31 @@ async def _forward(
                     allow_redirects=False,
                     timeout=timeout,
                 )
-            break
-        except ClientDisconnected:
-            ex.status = 499
-            return 499
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # Nothing listens, or no connection within the time (pool or connect).
-            logger.warning("Upstream %s unavailable: %s", route.service, type(exc).__name__)
-            await ex.error(503, "upstream_unavailable", f"The {route.service} service is unavailable.")
-            return ex.status
-        except TimeoutError:
-            logger.warning("Upstream %s timed out after %ss.", route.service, route.timeout)
-            await ex.error(504, "upstream_timeout", f"The {route.service} service did not answer in time.")
-            return ex.status
+            logger.warning("Upstream %s unavailable: %s", service, type(exc).__name__)
+            raise UpstreamUnavailable(service=service) from exc
+        except TimeoutError as exc:
+            logger.warning("Upstream %s timed out after %ss.", service, route.timeout)
+            raise UpstreamTimeout(service=service) from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             if upload is not None and upload.disconnected:
-                ex.status = 499
-                return 499
-            # A pooled keep-alive connection the service closed just as it was
-            # reused: safe to retry once for a request without a body.
+                raise ClientDisconnected from exc
             if attempt + 1 < attempts:
                 continue
-            logger.warning("Upstream %s connection lost: %s", route.service, type(exc).__name__)
-            await ex.error(502, "bad_gateway", f"The {route.service} service gave no valid answer.")
-            return ex.status
+            logger.warning("Upstream %s connection lost: %s", service, type(exc).__name__)
+            raise BadGateway(service=service) from exc
         except aiohttp.ClientError as exc:
             if upload is not None and upload.disconnected:
-                ex.status = 499
-                return 499
-            logger.warning("Upstream %s gave no valid answer: %s", route.service, type(exc).__name__)
-            await ex.error(502, "bad_gateway", f"The {route.service} service gave no valid answer.")
-            return ex.status
-    assert response is not None
+                raise ClientDisconnected from exc
+            logger.warning("Upstream %s gave no valid answer: %s", service, type(exc).__name__)
+            raise BadGateway(service=service) from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
+
+async def _stream_response(
+    ex: Exchange, route: routes.Route, response: aiohttp.ClientResponse
+) -> int:
     status = response.status
     complete = False
     try:

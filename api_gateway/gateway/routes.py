@@ -58,6 +58,7 @@ class Route:
     service: str
     public: bool
     timeout: float
+    upload: bool = False  # an image upload: the user's upload budget applies
 
 
 def _match(path: str, routes: tuple[tuple[str, str], ...]) -> str | None:
@@ -97,8 +98,13 @@ def resolve_http(
     service = _match(path, HTTP_ROUTES)
     if service is None:
         return None
-    timeout = upload_timeout if method == "POST" and _IMAGE_UPLOAD.fullmatch(path) else default_timeout
-    return Route(service=service, public=is_public(method, path), timeout=timeout)
+    upload = method == "POST" and _IMAGE_UPLOAD.fullmatch(path) is not None
+    return Route(
+        service=service,
+        public=is_public(method, path),
+        timeout=upload_timeout if upload else default_timeout,
+        upload=upload,
+    )
 
 
 def resolve_ws(path: str) -> str | None:

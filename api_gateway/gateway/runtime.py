@@ -41,12 +41,14 @@ class GatewayConfig:
     validate_timeout: float
     token_cache_seconds: float
     token_cache_size: int
+    invalid_token_cache_seconds: float
     rate_limit_prefix: str
     login_window_seconds: int
     login_failures_per_account: int
     login_failures_per_ip: int
     user_budget_per_minute: int
     anon_budget_per_minute: int
+    uploads_per_minute: int
 
     @classmethod
     def from_settings(cls, settings) -> GatewayConfig:
@@ -67,12 +69,14 @@ class GatewayConfig:
             validate_timeout=settings.GATEWAY_VALIDATE_TIMEOUT,
             token_cache_seconds=settings.GATEWAY_TOKEN_CACHE_SECONDS,
             token_cache_size=settings.GATEWAY_TOKEN_CACHE_SIZE,
+            invalid_token_cache_seconds=settings.GATEWAY_INVALID_TOKEN_CACHE_SECONDS,
             rate_limit_prefix=settings.GATEWAY_RATE_LIMIT_PREFIX,
             login_window_seconds=settings.GATEWAY_LOGIN_WINDOW_SECONDS,
             login_failures_per_account=settings.GATEWAY_LOGIN_FAILURES_PER_ACCOUNT,
             login_failures_per_ip=settings.GATEWAY_LOGIN_FAILURES_PER_IP,
             user_budget_per_minute=settings.GATEWAY_USER_BUDGET_PER_MINUTE,
             anon_budget_per_minute=settings.GATEWAY_ANON_BUDGET_PER_MINUTE,
+            uploads_per_minute=settings.GATEWAY_UPLOADS_PER_MINUTE,
         )
 
 
@@ -136,6 +140,7 @@ class Runtime:
             signing_key=config.signing_key,
             timeout=config.validate_timeout,
             client_getter=lambda: self.client,
+            invalid_ttl=config.invalid_token_cache_seconds,
         )
         self.sockets = SocketRegistry()
         self.subscriber = RevocationSubscriber(
@@ -155,6 +160,7 @@ class Runtime:
             login_window=config.login_window_seconds,
             login_per_account=config.login_failures_per_account,
             login_per_ip=config.login_failures_per_ip,
+            uploads_per_minute=config.uploads_per_minute,
         )
         self.cors = Cors(config.cors_origins)
         self.security = SecurityHeaders(hsts_seconds=config.hsts_seconds)

@@ -6,6 +6,11 @@ gateway as an anonymous caller) with 200 `{"user_id", "role", "email",
 min(expires_at, now + GATEWAY_TOKEN_CACHE_SECONDS), so steady traffic makes no
 per-request round trip; gateway.revocation evicts revoked entries at once and
 disables the cache whenever it cannot promise that.
+
+A token auth_service refused (401) is remembered by the same digest for
+GATEWAY_INVALID_TOKEN_CACHE_SECONDS (10 s; InvalidTokens): a refused token
+never becomes valid, so repeating it costs no further round trip. Only 401s
+are remembered, never an unavailable auth_service.
 """
 
 from __future__ import annotations
@@ -153,6 +158,36 @@ class TokenCache:
                     del index[name]
 
 
+class InvalidTokens:
+    """Digests of tokens auth_service refused, each for `ttl` seconds (bounded:
+    the oldest insertion goes first). Single-threaded, like TokenCache."""
+
+    def __init__(self, *, ttl: float, max_entries: int = 50_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._until: dict[str, float] = {}
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def __contains__(self, key: str) -> bool:
+        until = self._until.get(key)
+        if until is None:
+            return False
+        if time.monotonic() >= until:
+            del self._until[key]
+            return False
+        return True
+
+    def add(self, key: str) -> None:
+        if self.ttl <= 0:
+            return
+        self._until.pop(key, None)
+        if len(self._until) >= self.max_entries:
+            del self._until[next(iter(self._until))]
+        self._until[key] = time.monotonic() + self.ttl
+
+
 def _unix_seconds(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("expires_at")
@@ -192,8 +227,10 @@ class TokenValidator:
         signing_key: str,
         timeout: float,
         client_getter,
+        invalid_ttl: float = 10.0,
     ) -> None:
         self.cache = cache
+        self.invalid = InvalidTokens(ttl=invalid_ttl)
         self._url = auth_url.rstrip("/") + VALIDATE_PATH
         self._key = signing_key
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -203,15 +240,20 @@ class TokenValidator:
     def cached(self, token: str) -> TokenIdentity | None:
         return self.cache.get(token_key(token))
 
-    async def identify(self, token: str, *, request_id: str) -> TokenIdentity:
-        """The identity of a valid token; InvalidToken or AuthUnavailable."""
-        key = token_key(token)
+    async def identify(
+        self, token: str, *, request_id: str, key: str | None = None
+    ) -> TokenIdentity:
+        """The identity of a valid token; InvalidToken or AuthUnavailable.
+        `key`: token_key(token), when the caller has it already."""
+        key = key or token_key(token)
         identity = self.cache.get(key)
         if identity is not None:
             return identity
+        if key in self.invalid:
+            raise InvalidToken
         if not self.cache.enabled:
             # Bypass mode: every request is validated upstream on its own.
-            return await self._validate(token, request_id=request_id)
+            return await self._validate_or_remember(token, key, request_id)
         # One validation per token at a time: a burst of requests with a new
         # token makes one round trip, not one each. The validation runs as its
         # own task so a caller that goes away does not cancel it for the others.
@@ -232,9 +274,16 @@ class TokenValidator:
     async def _validate_and_cache(
         self, token: str, key: str, generation: int, request_id: str
     ) -> TokenIdentity:
-        identity = await self._validate(token, request_id=request_id)
+        identity = await self._validate_or_remember(token, key, request_id)
         self.cache.put(key, identity, generation=generation)
         return identity
+
+    async def _validate_or_remember(self, token: str, key: str, request_id: str) -> TokenIdentity:
+        try:
+            return await self._validate(token, request_id=request_id)
+        except InvalidToken:
+            self.invalid.add(key)
+            raise
 
     async def _validate(self, token: str, *, request_id: str) -> TokenIdentity:
         headers = gateway_headers(

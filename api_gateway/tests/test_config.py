@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -106,3 +107,69 @@ def test_the_procfile_serves_the_gateway_with_the_flags_of_config_server():
     host_port = ["--host", "127.0.0.1", "--port", "$API_GATEWAY_PORT"]
     assert flags[:4] == host_port
     assert flags[4:] == UVICORN_ARGS
+
+
+def _procfile_commands() -> dict[str, list[str]]:
+    import shlex
+    from pathlib import Path
+
+    procfile = Path(__file__).resolve().parents[2] / "Procfile"
+    commands = {}
+    for row in procfile.read_text().splitlines():
+        if row and not row.startswith("#"):
+            name, _, rest = row.partition(":")
+            commands[name] = shlex.split(rest.split("exec ", 1)[1])
+    return commands
+
+
+@pytest.mark.parametrize(
+    ("name", "port_variable"),
+    [
+        ("auth", "AUTH_SERVICE_PORT"),
+        ("property", "PROPERTY_SERVICE_PORT"),
+        ("booking", "BOOKING_SERVICE_PORT"),
+        ("rent", "RENT_SERVICE_PORT"),
+        ("search", "SEARCH_SERVICE_PORT"),
+    ],
+)
+def test_the_procfile_serves_wsgi_services_with_the_flags_of_rentezy_platform_servers(
+    name, port_variable
+):
+    from rentezy_platform.servers import GUNICORN_ARGS, UNTRUSTING_GUNICORN, WSGI_APP
+
+    command = _procfile_commands()[name]
+    assert command[:4] == ["../.venv/bin/gunicorn", WSGI_APP, "--bind", f"127.0.0.1:${port_variable}"]
+    assert command[4:] == GUNICORN_ARGS
+    # The flags that close the SCRIPT_NAME / X-Forwarded-* family, spelled out.
+    assert UNTRUSTING_GUNICORN == [
+        "--forwarded-allow-ips", "", "--forwarder-headers", "", "--header-map", "drop",
+        "--proxy-protocol", "off",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "port_variable"),
+    [("chat", "CHAT_SERVICE_PORT"), ("notification", "NOTIFICATION_SERVICE_PORT")],
+)
+def test_the_procfile_serves_asgi_services_with_the_flags_of_rentezy_platform_servers(
+    name, port_variable
+):
+    from rentezy_platform.servers import ASGI_APP, SERVICE_UVICORN_ARGS, UNTRUSTING_UVICORN
+
+    command = _procfile_commands()[name]
+    assert command[:6] == [
+        "../.venv/bin/uvicorn", ASGI_APP, "--host", "127.0.0.1", "--port", f"${port_variable}"
+    ]
+    assert command[6:] == SERVICE_UVICORN_ARGS
+    assert UNTRUSTING_UVICORN == ["--no-proxy-headers", "--forwarded-allow-ips", ""]
+
+
+def test_every_web_server_of_the_procfile_is_checked():
+    servers = {
+        name
+        for name, command in _procfile_commands().items()
+        if command[0].endswith(("/gunicorn", "/uvicorn"))
+    }
+    assert servers == {
+        "gateway", "auth", "property", "booking", "rent", "search", "chat", "notification"
+    }

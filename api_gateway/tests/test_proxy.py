@@ -385,3 +385,42 @@ def test_access_logs_carry_no_query_string_or_credentials(gateway, gw, make_toke
     text = gateway.log.read_text()
     assert "s3cr3t-value" not in text
     assert token.value not in text
+
+
+def test_only_header_names_of_letters_digits_and_dashes_are_forwarded(gw):
+    odd_names = [
+        ("SCRIPT_NAME", "/api/properties"),
+        ("script_name", "/api/properties"),
+        ("Path_Info", "/healthz"),
+        ("X_Forwarded_Prefix", "/api"),
+        ("x.dotted", "1"),
+        ("x~tilde", "1"),
+    ]
+    response = gw.get(
+        "/api/properties/some-id", headers=[*odd_names, ("X-Plain-Custom-2", "kept")]
+    )
+
+    assert response.status_code == 200
+    sent = _sent_headers(response.json())
+    assert sent["x-plain-custom-2"] == "kept"
+    # Django shows `_` as `-`: none of the odd names (in either spelling) arrived.
+    for name in ("script-name", "path-info", "x-forwarded-prefix", "x.dotted", "x~tilde"):
+        assert name not in sent, name
+    assert response.json()["full_path"] == "/api/properties/some-id"
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [
+        (b"accept", True),
+        (b"x-request-2", True),
+        (b"script_name", False),
+        (b"x.dotted", False),
+        (b"x\xc3\xa9", False),
+        (b"", False),
+    ],
+)
+def test_plain_header_name(name, plain):
+    from gateway.headers import plain_header_name
+
+    assert plain_header_name(name) is plain

@@ -6,6 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from tests.conftest import ANON_BUDGET, USER_BUDGET, bearer, next_address
 
@@ -124,3 +125,33 @@ def test_the_user_budget_is_per_user_across_ips(gateway, make_token):
     other = make_token()
     with httpx.Client(transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False) as http:
         assert http.get(f"{gateway.url}/api/bookings", headers=bearer(other)).status_code == 200
+
+
+# --- per-IP keys: IPv6 by /64, IPv4-mapped as IPv4 (pure logic) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("client_ip", "key"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("::1", "::/64"),
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_ip_key_groups_ipv6_by_64_and_unmaps_ipv4(client_ip, key):
+    from gateway.ratelimit import ip_key
+
+    assert ip_key(client_ip) == key
+
+
+def test_two_addresses_of_one_ipv6_64_share_a_budget_and_another_64_does_not():
+    from gateway.ratelimit import ip_key
+
+    assert ip_key("2001:db8:a:b::1") == ip_key("2001:db8:a:b:1234:5678:9abc:def0")
+    assert ip_key("2001:db8:a:b::1") != ip_key("2001:db8:a:c::1")
+    assert ip_key("::ffff:198.51.100.7") == ip_key("198.51.100.7")

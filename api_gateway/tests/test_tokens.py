@@ -239,4 +239,4 @@ def test_without_redis_every_request_is_validated_and_budgets_fail_open(upstream
     assert revoked.status_code == 401
     assert ready.status_code == 503
     assert ready.json()["checks"]["redis"].startswith("down")
-    assert "Rate limits fail open: Redis unavailable" in log.read_text()
+    assert "Rate limits fail open, logins fail closed: Redis unavailable" in log.read_text()

@@ -150,6 +150,13 @@ SILENCED_SYSTEM_CHECKS = ["security.W003", "security.W004", "security.W008"]
 GATEWAY_SIGNING_KEY = required("GATEWAY_SIGNING_KEY")
 GATEWAY_SIGNATURE_MAX_AGE = 60
 GATEWAY_TRUST_EXEMPT_PATHS = ("/healthz", "/readyz")
+# The routed path is the signed path: no script prefix from anywhere (the
+# middleware refuses a request that carries one), and no Host, port or scheme
+# taken from the gateway's forwarding headers (informative only).
+FORCE_SCRIPT_NAME = None
+USE_X_FORWARDED_HOST = False
+USE_X_FORWARDED_PORT = False
+SECURE_PROXY_SSL_HEADER = None
 
 # Infrastructure addresses. Loopback defaults match the native dev stack; the
 # readiness probe reports a wrong one in production.

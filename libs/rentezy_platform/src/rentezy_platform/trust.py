@@ -19,6 +19,14 @@ GATEWAY_SIGNATURE_MAX_AGE (60 s) of its own clock in either direction, which
 also absorbs small clock skew between hosts.
 
 Services run GatewayTrustMiddleware; the gateway, being the signer, does not.
+
+The signature covers the full path (`request.path`, script prefix included)
+but Django routes `request.path_info`, the path without the prefix. The
+middleware therefore refuses (400) any request whose routed path is not its
+full path, before anything else (the probe exemption included): a script
+prefix from a header (gunicorn's SCRIPT_NAME), from the ASGI `root_path` or
+from FORCE_SCRIPT_NAME would otherwise let a signed `/a/x/internal/y` route to
+`/internal/y`. No server of the stack sets one (rentezy_platform.servers).
 """
 
 from __future__ import annotations
@@ -197,10 +205,21 @@ class GatewayTrustMiddleware:
             markcoroutinefunction(self)
 
     def _refusal(self, request: HttpRequest) -> JsonResponse | None:
-        # Settings are read per request so tests can override them.
         path = request.path_info
-        # Routing and this exemption read the same `path_info`, so nothing outside
-        # an exempt prefix can reach a view unsigned.
+        if request.path != path or request.META.get("SCRIPT_NAME"):
+            logger.warning(
+                "Refused a request routed under a script prefix",
+                extra={"method": request.method, "path": request.path},
+            )
+            return error_response(
+                "bad_request",
+                "The request carries a script prefix (SCRIPT_NAME): its routed path "
+                "would not be the path it was sent to.",
+                status=400,
+            )
+        # Settings are read per request so tests can override them.
+        # Routing and this exemption read the same `path_info`, equal to the full
+        # path here, so nothing outside an exempt prefix can reach a view unsigned.
         if path in getattr(settings, "GATEWAY_TRUST_EXEMPT_PATHS", DEFAULT_EXEMPT_PATHS) or (
             path.startswith(tuple(getattr(settings, "GATEWAY_TRUST_EXEMPT_PREFIXES", ())))
         ):

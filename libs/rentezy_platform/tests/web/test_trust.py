@@ -275,3 +275,58 @@ def test_internal_service_headers_are_refused_when_unsigned_by_our_key(client):
         role="service",
     )
     assert client.get("/internal/only", headers=headers).status_code == 401
+
+
+# --- the routed path is the signed path (a script prefix is refused) -------------------
+
+SCRIPT_PREFIX_REFUSAL = {
+    "code": "bad_request",
+    "message": "The request carries a script prefix (SCRIPT_NAME): its routed path "
+    "would not be the path it was sent to.",
+}
+
+
+def test_a_signed_request_under_a_script_name_is_refused(client):
+    # Signed for the full path /x/api/whoami, as the gateway would sign what it
+    # routed; Django would route /api/whoami (PATH_INFO) without the refusal.
+    response = client.get(
+        "/api/whoami", SCRIPT_NAME="/x", headers=signed(path="/x/api/whoami", **tenant())
+    )
+    assert response.status_code == 400
+    assert response.json() == SCRIPT_PREFIX_REFUSAL
+
+
+def test_an_internal_route_under_a_script_name_is_refused(client):
+    headers = signed(path="/api/auth/x/internal/only", **tenant(role="service"))
+    response = client.get("/internal/only", SCRIPT_NAME="/api/auth/x", headers=headers)
+    assert response.status_code == 400
+    assert response.json() == SCRIPT_PREFIX_REFUSAL
+
+
+def test_the_probe_exemption_is_not_reachable_under_a_script_name(client):
+    # Unsigned /api/bookings/healthz must not become the exempt /healthz.
+    response = client.get("/healthz", SCRIPT_NAME="/api/bookings")
+    assert response.status_code == 400
+    assert response.json() == SCRIPT_PREFIX_REFUSAL
+
+
+def test_a_forced_script_name_is_refused(client, settings):
+    settings.FORCE_SCRIPT_NAME = "/x"
+    response = client.get("/api/whoami", headers=signed(path="/x/api/whoami", **tenant()))
+    assert response.status_code == 400
+    assert response.json() == SCRIPT_PREFIX_REFUSAL
+
+
+def test_the_platform_settings_take_no_script_name_and_no_forwarded_host():
+    from rentezy_platform import settings as platform_settings
+
+    assert platform_settings.FORCE_SCRIPT_NAME is None
+    assert platform_settings.USE_X_FORWARDED_HOST is False
+    assert platform_settings.USE_X_FORWARDED_PORT is False
+    assert platform_settings.SECURE_PROXY_SSL_HEADER is None
+
+
+def test_an_empty_script_name_passes(client):
+    response = client.get("/api/whoami", SCRIPT_NAME="", headers=signed(**tenant()))
+    assert response.status_code == 200
+    assert response.json()["id"] == USER_ID
