@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 import aiohttp
+from rentezy_platform.parsing import bearer_token
 from rentezy_platform.trust import gateway_headers
 from yarl import URL
 
@@ -181,14 +182,6 @@ class Exchange:
             message.format(**params),
             [(name, value.format(**params).encode()) for name, value in headers],
         )
-
-
-def _bearer(value: bytes) -> str | None:
-    scheme, _, token = value.decode("latin-1").strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        return None
-    return token
 
 
 async def handle_preflight(ex: Exchange) -> None:
@@ -371,7 +364,7 @@ async def _authenticate(ex: Exchange, route: routes.Route) -> TokenIdentity | No
         if route.public:
             return None
         raise NotAuthenticated(detail="Authentication credentials were not provided.")
-    token = _bearer(authorization)
+    token = bearer_token(authorization)
     if token is None:
         await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
         raise NotAuthenticated(

@@ -38,7 +38,7 @@ from gateway import routes
 from gateway.headers import client_address
 from gateway.runtime import Runtime
 from gateway.sockets import CLOSE_AUTH_ENDED, OpenSocket
-from gateway.tokens import AuthUnavailable, InvalidToken, TokenIdentity
+from gateway.tokens import AuthUnavailable, InvalidToken, TokenIdentity, token_key
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("gateway.access")
@@ -184,8 +184,19 @@ def _token_param(handshake: Handshake) -> tuple[bytes, str]:
 
 
 async def _identify(runtime: Runtime, handshake: Handshake, token: str) -> TokenIdentity:
+    """As on HTTP (gateway.proxy._authenticate): a token that is not cached
+    spends the client IP's budget before its round trip to auth_service, so
+    handshakes with fresh junk tokens cannot starve it."""
+    validator = runtime.validator
+    key = token_key(token)
+    identity = validator.cache.get(key)
+    if identity is not None:
+        return identity
+    limited = await runtime.limiter.spend_budget(user_id=None, client_ip=handshake.client_ip)
+    if limited is not None:
+        raise Refused("rate limited")
     try:
-        return await runtime.validator.identify(token, request_id=handshake.request_id)
+        return await validator.identify(token, request_id=handshake.request_id, key=key)
     except InvalidToken:
         raise Refused("invalid token") from None
     except AuthUnavailable:
