@@ -14,11 +14,14 @@ gateways in front of the real services and the real Redis.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 pytestmark = pytest.mark.services("auth", "property")
 
@@ -69,6 +72,34 @@ def test_a_client_past_its_budget_sending_fresh_junk_tokens_costs_no_validation(
     assert all(1 <= int(r.headers["retry-after"]) <= 60 for r in past)
     # Not one more round trip to auth_service.
     assert validate_refusals(platform) == before + 5
+
+
+def test_websocket_handshakes_past_the_budget_with_fresh_junk_tokens_cost_no_validation(
+    platform, extra_gateway
+):
+    """The same rule on the WebSocket handshake: the token travels in the
+    query, and a client past its IP budget is refused before any round trip."""
+    client = extra_gateway("gateway-ws-budget", GATEWAY_ANON_BUDGET_PER_MINUTE="3")
+    ws_base = "ws" + str(client.base_url).removeprefix("http").rstrip("/")
+
+    async def handshake_status() -> int:
+        try:
+            async with connect(
+                f"{ws_base}/ws/notifications?token={junk_token()}", proxy=None, open_timeout=10
+            ):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    before = validate_refusals(platform)
+    within = [asyncio.run(handshake_status()) for _ in range(3)]
+    assert within == [403] * 3
+    assert validate_refusals(platform) == before + 3
+
+    past = [asyncio.run(handshake_status()) for _ in range(8)]
+    assert past == [403] * 8
+    # Not one more round trip to auth_service.
+    assert validate_refusals(platform) == before + 3
 
 
 def test_a_repeated_junk_token_costs_one_validation(platform, gw):
