@@ -138,7 +138,7 @@ class GatewayApplication:
                     and b"access-control-request-method" in headers
                 ):
                     await handle_preflight(ex)
-                elif path in routes.GATEWAY_PATHS:
+                elif routes.is_gateway_path(path):
                     await self._django(ex)
                 else:
                     await handle_proxy(ex)

@@ -32,6 +32,9 @@ WS_ROUTES: tuple[tuple[str, str], ...] = (
 
 # Served by the gateway itself (Django), public.
 GATEWAY_PATHS = frozenset({"/healthz", "/readyz", "/api/schema/", "/api/docs/"})
+# The docs page's own assets (Swagger UI from drf-spectacular-sidecar, settings
+# STATIC_URL): served by the gateway so the page works offline, no CDN.
+DOCS_ASSETS_PREFIX = "/api/docs/assets/"
 
 # Exact public (method, path) pairs; HEAD counts as GET.
 _PUBLIC_EXACT = frozenset(
@@ -79,9 +82,14 @@ def _is_routable(path: str) -> bool:
     return not any(segment in (".", "..") for segment in segments)
 
 
+def is_gateway_path(path: str) -> bool:
+    """Whether the gateway answers `path` itself (Django) instead of proxying it."""
+    return path in GATEWAY_PATHS or path.startswith(DOCS_ASSETS_PREFIX)
+
+
 def is_public(method: str, path: str) -> bool:
     method = "GET" if method == "HEAD" else method
-    if (method, path) in _PUBLIC_EXACT or path in GATEWAY_PATHS:
+    if (method, path) in _PUBLIC_EXACT or is_gateway_path(path):
         return True
     if method == "GET":
         return path.startswith("/media/") or bool(_PUBLIC_PROPERTY_DETAIL.fullmatch(path))

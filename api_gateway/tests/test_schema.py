@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from gateway.schema import merge_schemas
 
 
@@ -70,12 +72,49 @@ def test_the_gateway_serves_the_merged_schema(gw):
     assert document["components"]["schemas"] == {"Thing": {"type": "object"}}
 
 
-def test_swagger_ui_is_served_with_a_csp_for_its_cdn(gw):
+def test_swagger_ui_is_served_with_its_assets_from_the_gateway_and_no_cdn(gw):
     page = gw.get("/api/docs/")
 
     assert page.status_code == 200
-    assert "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js" in page.text
-    assert "script-src 'self' https://cdn.jsdelivr.net" in page.headers["content-security-policy"]
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    csp = page.headers["content-security-policy"]
+    assert csp == (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+    assert "http" not in csp
+    # Every asset the page loads is a same-origin path (no scheme, no host).
+    references = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assets = "/api/docs/assets/drf_spectacular_sidecar/swagger-ui-dist/"
+    assert references == [
+        assets + "favicon-32x32.png",
+        assets + "swagger-ui.css",
+        assets + "swagger-ui-bundle.js",
+        assets + "swagger-ui-standalone-preset.js",
+        "/api/docs/?script=",
+    ]
+    assert "http:" not in page.text and "https:" not in page.text
+    expected_types = {
+        assets + "favicon-32x32.png": "image/png",
+        assets + "swagger-ui.css": "text/css",
+        assets + "swagger-ui-bundle.js": "text/javascript",
+        assets + "swagger-ui-standalone-preset.js": "text/javascript",
+        "/api/docs/?script=": "application/javascript",
+    }
+    for reference, content_type in expected_types.items():
+        asset = gw.get(reference)
+        assert asset.status_code == 200, reference
+        assert asset.headers["content-type"].split(";")[0] == content_type, reference
+        assert len(asset.content) > 0, reference
     script = gw.get("/api/docs/?script=")
-    assert script.status_code == 200
-    assert "/api/schema/" in script.text
+    assert '"/api/schema/"' in script.text
+    assert "http:" not in script.text and "https:" not in script.text
+
+
+def test_docs_assets_serve_only_swagger_ui_files(gw):
+    assert gw.get("/api/docs/assets/drf_spectacular_sidecar/swagger-ui-dist/nope.js").status_code == 404
+    # Redoc is in the package but not served; neither is anything outside it.
+    assert gw.get("/api/docs/assets/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js").status_code == 404
+    assert gw.get("/api/docs/assets/drf_spectacular_sidecar/swagger-ui-dist/%2e%2e/redoc/LICENSE").status_code == 404
+    assert gw.get("/api/docs/assets/").status_code == 404
