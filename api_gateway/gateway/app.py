@@ -140,6 +140,8 @@ class GatewayApplication:
                     await handle_preflight(ex)
                 elif routes.is_gateway_path(path):
                     await self._django(ex)
+                elif routes.target_too_long(path, scope.get("query_string", b"")):
+                    await ex.error(414, "uri_too_long", "The request URI is too long.")
                 else:
                     await handle_proxy(ex)
             except Exception:

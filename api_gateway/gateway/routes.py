@@ -55,6 +55,12 @@ _IMAGE_UPLOAD = re.compile(r"/api/properties/[^/]+/images")
 
 LOGIN_PATH = "/api/auth/login"
 
+# The longest request target (path and query, as forwarded) the gateway
+# forwards: gunicorn refuses a request line over 4094 bytes
+# (limit_request_line) with an HTML 414 of its own, so the gateway answers
+# 414 in the error shape first, for every upstream alike.
+MAX_TARGET_BYTES = 4000
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -129,6 +135,14 @@ def forwarded_path(path: str, query_string: bytes) -> str:
         # `#` would start a fragment on the way out; keep it data.
         full += "?" + iri_to_uri(query_string.decode("latin-1")).replace("#", "%23")
     return full
+
+
+def target_too_long(path: str, query_string: bytes) -> bool:
+    """Whether the forwarded target would exceed MAX_TARGET_BYTES."""
+    # Escaping at most triples a byte: short targets need no escaping to know.
+    if 3 * (len(path.encode("utf-8", "surrogateescape")) + len(query_string)) + 1 <= MAX_TARGET_BYTES:
+        return False
+    return len(forwarded_path(path, query_string)) > MAX_TARGET_BYTES
 
 
 def strip_query_param(query_string: bytes, name: str) -> tuple[bytes, str | None]:

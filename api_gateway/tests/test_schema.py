@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from gateway.schema import merge_schemas
+from gateway.schema import GATEWAY_RESPONSES, merge_schemas
+from rentezy_platform.openapi import ERROR_SCHEMA
 
 
 def _doc(paths: dict, schemas: dict) -> dict:
@@ -32,7 +33,9 @@ def test_clashing_components_get_the_service_prefix_and_refs_follow():
     merged = merge_schemas({"auth": auth, "chat": chat}, {"search": "ConnectError"})
 
     schemas = merged["components"]["schemas"]
-    assert sorted(schemas) == ["ChatUser", "Error", "User", "Wrapper"]
+    # Both services' `Error` differ from the platform's: both are renamed.
+    assert sorted(schemas) == ["AuthError", "ChatError", "ChatUser", "Error", "User", "Wrapper"]
+    assert schemas["Error"] == ERROR_SCHEMA
     assert schemas["User"] == auth["components"]["schemas"]["User"]
     assert schemas["ChatUser"] == chat["components"]["schemas"]["User"]
     # chat's own Wrapper keeps its name; its ref follows the renamed User.
@@ -49,6 +52,69 @@ def test_clashing_components_get_the_service_prefix_and_refs_follow():
     assert merged["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert merged["x-rentezy-omitted"] == [{"service": "search", "reason": "ConnectError"}]
     assert "Omitted (did not answer): search (ConnectError)." in merged["info"]["description"]
+
+
+def _responses(operation: dict) -> dict:
+    return {"responses": {"200": {"description": "ok"}}, **operation}
+
+
+def test_every_operation_gets_the_gateway_responses_from_the_route_table():
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    own_401 = {"description": "the service's own words", **error}
+    auth = _doc(
+        {
+            "/api/auth/login": {"post": _responses({"requestBody": {"content": {}}})},
+            "/api/auth/me": {"get": _responses({"responses": {"200": {"description": "ok"}, "401": own_401}})},
+        },
+        {"Error": ERROR_SCHEMA},
+    )
+    prop = _doc(
+        {
+            "/api/properties": {"get": _responses({})},
+            "/api/properties/{property_id}": {
+                "get": _responses({}),
+                "patch": _responses({"requestBody": {"content": {}}}),
+            },
+        },
+        {"Error": ERROR_SCHEMA},
+    )
+
+    merged = merge_schemas({"auth": auth, "property": prop}, {})
+
+    def refs(path, method):
+        return {
+            status: response.get("$ref", "(service)").rsplit("/", 1)[-1]
+            for status, response in merged["paths"][path][method]["responses"].items()
+        }
+
+    common = {
+        "200": "(service)",
+        "401": "GatewayNotAuthenticated",
+        "414": "GatewayUriTooLong",
+        "429": "GatewayRateLimited",
+        "502": "GatewayBadGateway",
+        "503": "GatewayUnavailable",
+        "504": "GatewayTimeout",
+    }
+    # Login: the failed-login limit is its 429; it has a body (413).
+    assert refs("/api/auth/login", "post") == {
+        **common, "413": "GatewayPayloadTooLarge", "429": "GatewayLoginRateLimited"
+    }
+    # A service's own documentation of a status is kept.
+    assert refs("/api/auth/me", "get") == {**common, "401": "(service)"}
+    assert merged["paths"]["/api/auth/me"]["get"]["responses"]["401"] == own_401
+    # Public routes too (a bad token is refused there as well).
+    assert refs("/api/properties", "get") == common
+    # A path parameter can be a path the gateway does not route: 404.
+    assert refs("/api/properties/{property_id}", "get") == {**common, "404": "GatewayNotFound"}
+    assert refs("/api/properties/{property_id}", "patch") == {
+        **common, "404": "GatewayNotFound", "413": "GatewayPayloadTooLarge"
+    }
+    assert merged["components"]["responses"] == GATEWAY_RESPONSES
+    assert merged["components"]["schemas"] == {"Error": ERROR_SCHEMA}
+    assert GATEWAY_RESPONSES["GatewayRateLimited"]["headers"]["Retry-After"]["required"] is True
+    for response in GATEWAY_RESPONSES.values():
+        assert response["content"] == error["content"]
 
 
 def test_the_gateway_serves_the_merged_schema(gw):
@@ -69,7 +135,10 @@ def test_the_gateway_serves_the_merged_schema(gw):
     assert document["x-rentezy-omitted"][0]["service"] == "search"
     assert document["paths"]["/api/properties"]["get"]["security"] == [{}, {"bearerAuth": []}]
     assert document["paths"]["/api/bookings"]["get"]["security"] == [{"bearerAuth": []}]
-    assert document["components"]["schemas"] == {"Thing": {"type": "object"}}
+    assert document["components"]["schemas"] == {"Error": ERROR_SCHEMA, "Thing": {"type": "object"}}
+    assert sorted(document["paths"]["/api/bookings"]["get"]["responses"]) == [
+        "200", "401", "414", "429", "502", "503", "504"
+    ]
 
 
 def test_swagger_ui_is_served_with_its_assets_from_the_gateway_and_no_cdn(gw):
