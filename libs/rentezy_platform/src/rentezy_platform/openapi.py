@@ -7,7 +7,9 @@ gateway checks. Registered on import, which rentezy_platform.urls does for
 every service that serves a schema.
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+import copy
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -25,6 +27,31 @@ class GatewayBearerScheme(OpenApiAuthenticationExtension):
         }
 
 
+_FIELDS_DESCRIPTION = (
+    "Validation errors by field: `{name: [message, ...]}`, always arrays of strings. "
+    "Errors inside a nested object or a list item are flattened into dotted names such as "
+    "`amenities.1` (the second item of `amenities`) or `images.0.url`; errors of the body "
+    "as a whole are under `non_field_errors`."
+)
+
+# The one error component, as every service and the gateway publish it (the
+# gateway's own 401/404/413/429/5xx responses refer to it by name).
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "The error shape of every RentEzy response with a 4xx or 5xx status.",
+    "properties": {
+        "code": {"type": "string", "description": "Stable machine-readable snake_case code."},
+        "message": {"type": "string", "description": "Human-readable explanation."},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": _FIELDS_DESCRIPTION,
+        },
+    },
+    "required": ["code", "message"],
+}
+
+
 class ErrorSerializer(serializers.Serializer):
     """The error shape of API.md (rentezy_platform.errors), for the schema."""
 
@@ -33,6 +60,16 @@ class ErrorSerializer(serializers.Serializer):
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
+
+
+class ErrorSchema(OpenApiSerializerExtension):
+    """ErrorSerializer published as exactly ERROR_SCHEMA (so the gateway's copy
+    and every service's are one and the same component)."""
+
+    target_class = "rentezy_platform.openapi.ErrorSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        return copy.deepcopy(ERROR_SCHEMA)
 
 
 def error_schema(description: str) -> OpenApiResponse:
