@@ -121,15 +121,27 @@ class SearchResultSerializer(serializers.Serializer):
     longitude = serializers.FloatField(allow_null=True)
 
 
+# A facet value has the type of the field it counts: `bedrooms` is an integer
+# in the results, so it is one in its facet too; the others are strings.
 class FacetValueSerializer(serializers.Serializer):
-    value = serializers.CharField(help_text="An integer for `bedrooms`.")
-    count = serializers.IntegerField()
+    value = serializers.CharField()
+    count = serializers.IntegerField(min_value=1)
+
+
+class PropertyTypeFacetValueSerializer(serializers.Serializer):
+    value = serializers.ChoiceField(choices=PROPERTY_TYPES)
+    count = serializers.IntegerField(min_value=1)
+
+
+class IntegerFacetValueSerializer(serializers.Serializer):
+    value = serializers.IntegerField(min_value=0)
+    count = serializers.IntegerField(min_value=1)
 
 
 class FacetsSerializer(serializers.Serializer):
     city = FacetValueSerializer(many=True)
-    property_type = FacetValueSerializer(many=True)
-    bedrooms = FacetValueSerializer(many=True)
+    property_type = PropertyTypeFacetValueSerializer(many=True)
+    bedrooms = IntegerFacetValueSerializer(many=True)
     amenities = FacetValueSerializer(many=True)
 
 
