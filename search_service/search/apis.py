@@ -78,6 +78,20 @@ class FiniteFloatField(serializers.FloatField):
         return value
 
 
+@extend_schema_field(
+    {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": MAX_RADIUS_KM}
+)
+class RadiusField(FiniteFloatField):
+    """Kilometres: more than 0, at most MAX_RADIUS_KM (checked here rather than
+    by min/max validators, whose schema would say that 0 is fine)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        value = super().to_internal_value(data)
+        if value > MAX_RADIUS_KM:
+            self.fail("max_value", max_value=MAX_RADIUS_KM)
+        return value
+
+
 @extend_schema_field({"type": "string", "example": "parking,balcony"})
 class CommaListField(serializers.Field):
     """`a,b,c` → ["a", "b", "c"] (trimmed, blanks and repeats dropped)."""
@@ -181,10 +195,8 @@ class PropertySearchApi(APIView):
         )
         lat = FiniteFloatField(required=False, min_value=-90, max_value=90)
         lng = FiniteFloatField(required=False, min_value=-180, max_value=180)
-        radius_km = FiniteFloatField(
+        radius_km = RadiusField(
             required=False,
-            min_value=0,
-            max_value=MAX_RADIUS_KM,
             help_text="With lat and lng: within this distance (0 < radius_km <= 500).",
         )
         available_from = serializers.DateField(

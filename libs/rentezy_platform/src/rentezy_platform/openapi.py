@@ -9,7 +9,12 @@ every service that serves a schema.
 
 import copy
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from django.core.validators import RegexValidator
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -70,6 +75,50 @@ class ErrorSchema(OpenApiSerializerExtension):
 
     def map_serializer(self, auto_schema, direction):
         return copy.deepcopy(ERROR_SCHEMA)
+
+
+# What DRF's CharField refuses beyond the length: a NUL character always
+# (ProhibitNullCharactersValidator), and, unless blank is allowed, a value
+# that is only whitespace once trimmed (str.strip, whose whitespace includes
+# U+001C-U+001F and U+0085, which the ECMA `\\s` does not).
+# Blank-allowing fields: drf-spectacular adds `oneOf [this, maxLength 0]`, so
+# this one must not match "" itself.
+_NO_NUL = "^[^\\u0000]+$"
+_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000\\u001c-\\u001f\\u0085][^\\u0000]*$"
+
+
+class RequestStringSchema(OpenApiSerializerFieldExtension):
+    """Request strings say what the service refuses: so a body the schema
+    allows is one the service accepts. Formats, enums and patterns of their
+    own (e-mail, URL, choice, regex validators) are left as they are."""
+
+    target_class = "rest_framework.fields.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction != "request" or schema.get("type") != "string":
+            return schema
+        if any(key in schema for key in ("format", "enum", "pattern")) or any(
+            isinstance(validator, RegexValidator) for validator in self.target.validators
+        ):
+            return schema
+        if self.target.allow_blank:
+            schema["pattern"] = _NO_NUL
+        elif self.target.trim_whitespace:
+            schema["pattern"] = _NOT_BLANK
+        else:
+            schema["pattern"] = _NO_NUL
+        return schema
+
+
+def strict_request_bodies(result, generator, request, public):
+    """POSTPROCESSING_HOOKS: request bodies admit only the fields they name
+    (input serializers refuse unknown and read-only keys with a 400)."""
+    for name, schema in (result.get("components", {}).get("schemas") or {}).items():
+        if name.endswith("Request") and schema.get("type") == "object" and "properties" in schema:
+            schema["additionalProperties"] = False
+    return result
 
 
 def error_schema(description: str) -> OpenApiResponse:
