@@ -1,47 +1,47 @@
 """The platform's schema rules: request strings state what DRF refuses, request
-bodies admit only their fields, one Error component."""
+bodies admit only their fields, one Error component.
+
+DRF and drf-spectacular are imported inside `_schema`: importing
+rest_framework.views at collection time would freeze APIView's
+authentication classes before the web settings apply (tests/web/conftest.py).
+"""
 
 import re
 
-from django.core.validators import RegexValidator
-from django.urls import path
-from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.settings import patched_settings
-from rentezy_platform import settings as platform
-from rentezy_platform.openapi import ERROR_SCHEMA, ErrorSerializer
-from rest_framework import serializers
-from rest_framework.generics import GenericAPIView
-from rest_framework.response import Response
-
-
-class Profile(serializers.Serializer):
-    name = serializers.CharField(max_length=10)
-    note = serializers.CharField(allow_blank=True, required=False)
-    secret = serializers.CharField(trim_whitespace=False)
-    phone = serializers.CharField(
-        validators=[RegexValidator(r"^[0-9]{4,}$")], required=False
-    )
-    email = serializers.EmailField(required=False)
-
-
-class ProfileApi(GenericAPIView):
-    schema = AutoSchema()  # the services' DEFAULT_SCHEMA_CLASS
-    serializer_class = Profile
-
-    def post(self, request):
-        return Response({})
-
-
-class ErrorApi(GenericAPIView):
-    schema = AutoSchema()
-    serializer_class = ErrorSerializer
-
-    def get(self, request):
-        return Response({})
-
 
 def _schema() -> dict:
+    from django.core.validators import RegexValidator
+    from django.urls import path
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.openapi import AutoSchema
+    from drf_spectacular.settings import patched_settings
+    from rentezy_platform import settings as platform
+    from rentezy_platform.openapi import ErrorSerializer
+    from rest_framework import serializers
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.response import Response
+
+    class Profile(serializers.Serializer):
+        name = serializers.CharField(max_length=10)
+        note = serializers.CharField(allow_blank=True, required=False)
+        secret = serializers.CharField(trim_whitespace=False)
+        phone = serializers.CharField(validators=[RegexValidator(r"^[0-9]{4,}$")], required=False)
+        email = serializers.EmailField(required=False)
+
+    class ProfileApi(GenericAPIView):
+        schema = AutoSchema()  # the services' DEFAULT_SCHEMA_CLASS
+        serializer_class = Profile
+
+        def post(self, request):
+            return Response({})
+
+    class ErrorApi(GenericAPIView):
+        schema = AutoSchema()
+        serializer_class = ErrorSerializer
+
+        def get(self, request):
+            return Response({})
+
     generator = SchemaGenerator(
         patterns=[path("api/profile", ProfileApi.as_view()), path("api/error", ErrorApi.as_view())]
     )
@@ -78,6 +78,8 @@ def test_request_strings_state_what_the_service_refuses():
 
 
 def test_the_error_component_is_the_platform_one():
+    from rentezy_platform.openapi import ERROR_SCHEMA
+
     assert _schema()["components"]["schemas"]["Error"] == ERROR_SCHEMA
     fields = ERROR_SCHEMA["properties"]["fields"]
     assert fields["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
