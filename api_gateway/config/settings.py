@@ -85,11 +85,12 @@ GATEWAY_UPLOADS_PER_MINUTE = env.int("GATEWAY_UPLOADS_PER_MINUTE", default=30)
 GATEWAY_SCHEMA_CACHE_SECONDS = env.float("GATEWAY_SCHEMA_CACHE_SECONDS", default=60.0)
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,  # noqa: F405
-    # Swagger UI's assets come from the CDN (a pinned major); /api/docs/ gets a
-    # CSP that allows exactly that host.
-    "SWAGGER_UI_DIST": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
-    "SWAGGER_UI_FAVICON_HREF": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/favicon-32x32.png",
+    # Swagger UI from the drf-spectacular-sidecar package, served by the
+    # gateway under STATIC_URL (config/urls.py): the docs page needs no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+STATIC_URL = "/api/docs/assets/"  # gateway.routes.DOCS_ASSETS_PREFIX
 
 # The access log (one line per request) has a handler of its own with a lean
 # formatter: the same JSON object as every other line, at a fraction of the

@@ -138,8 +138,10 @@ class GatewayApplication:
                     and b"access-control-request-method" in headers
                 ):
                     await handle_preflight(ex)
-                elif path in routes.GATEWAY_PATHS:
+                elif routes.is_gateway_path(path):
                     await self._django(ex)
+                elif routes.target_too_long(path, scope.get("query_string", b"")):
+                    await ex.error(414, "uri_too_long", "The request URI is too long.")
                 else:
                     await handle_proxy(ex)
             except Exception:

@@ -40,10 +40,11 @@ CORS_EXPOSED_HEADERS = "X-Request-ID, Retry-After, Location, Content-Disposition
 CORS_MAX_AGE = "600"
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# Swagger UI's assets come from the gateway itself (drf-spectacular-sidecar):
+# no third-party origin anywhere. Its styles are partly inline.
 DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"img-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self'; "
+    b"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; "
     b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 

@@ -32,6 +32,9 @@ WS_ROUTES: tuple[tuple[str, str], ...] = (
 
 # Served by the gateway itself (Django), public.
 GATEWAY_PATHS = frozenset({"/healthz", "/readyz", "/api/schema/", "/api/docs/"})
+# The docs page's own assets (Swagger UI from drf-spectacular-sidecar, settings
+# STATIC_URL): served by the gateway so the page works offline, no CDN.
+DOCS_ASSETS_PREFIX = "/api/docs/assets/"
 
 # Exact public (method, path) pairs; HEAD counts as GET.
 _PUBLIC_EXACT = frozenset(
@@ -51,6 +54,12 @@ _PUBLIC_PROPERTY_DETAIL = re.compile(r"/api/properties/[^/]+")
 _IMAGE_UPLOAD = re.compile(r"/api/properties/[^/]+/images")
 
 LOGIN_PATH = "/api/auth/login"
+
+# The longest request target (path and query, as forwarded) the gateway
+# forwards: gunicorn refuses a request line over 4094 bytes
+# (limit_request_line) with an HTML 414 of its own, so the gateway answers
+# 414 in the error shape first, for every upstream alike.
+MAX_TARGET_BYTES = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +89,14 @@ def _is_routable(path: str) -> bool:
     return not any(segment in (".", "..") for segment in segments)
 
 
+def is_gateway_path(path: str) -> bool:
+    """Whether the gateway answers `path` itself (Django) instead of proxying it."""
+    return path in GATEWAY_PATHS or path.startswith(DOCS_ASSETS_PREFIX)
+
+
 def is_public(method: str, path: str) -> bool:
     method = "GET" if method == "HEAD" else method
-    if (method, path) in _PUBLIC_EXACT or path in GATEWAY_PATHS:
+    if (method, path) in _PUBLIC_EXACT or is_gateway_path(path):
         return True
     if method == "GET":
         return path.startswith("/media/") or bool(_PUBLIC_PROPERTY_DETAIL.fullmatch(path))
@@ -127,6 +141,14 @@ def forwarded_path(path: str, query_string: bytes) -> str:
         # `#` would start a fragment on the way out; keep it data.
         full += "?" + iri_to_uri(query_string.decode("latin-1")).replace("#", "%23")
     return full
+
+
+def target_too_long(path: str, query_string: bytes) -> bool:
+    """Whether the forwarded target would exceed MAX_TARGET_BYTES."""
+    # Escaping at most triples a byte: short targets need no escaping to know.
+    if 3 * (len(path.encode("utf-8", "surrogateescape")) + len(query_string)) + 1 <= MAX_TARGET_BYTES:
+        return False
+    return len(forwarded_path(path, query_string)) > MAX_TARGET_BYTES
 
 
 def strip_query_param(query_string: bytes, name: str) -> tuple[bytes, str | None]:

@@ -5,7 +5,10 @@ middleware; the gateway fetches them signed (`GET /api/schema/?format=json`),
 keeps only the paths it actually routes to that service (no `/internal/...`),
 merges the components (a name two services use for different things gets the
 service's name as a prefix, and that service's `$ref`s follow), declares the
-bearer scheme once and marks the public operations. A service that does not
+bearer scheme once and marks the public operations. Every operation also gets
+the responses the gateway itself can give on that route (401, 404, 413, 414,
+429, 502, 503, 504; see `gateway_responses`) unless its service documents them:
+so each service documents only what it answers itself. A service that does not
 answer is omitted and named in `info.description` and `x-rentezy-omitted`.
 The result is cached for GATEWAY_SCHEMA_CACHE_SECONDS.
 """
@@ -23,6 +26,7 @@ import aiohttp
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.views import SpectacularSwaggerSplitView
+from rentezy_platform.openapi import ERROR_SCHEMA
 from rentezy_platform.trust import gateway_headers
 from rest_framework.permissions import AllowAny
 
@@ -41,6 +45,84 @@ BEARER_SCHEME = {
 }
 
 Document = dict[str, Any]
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds until the limit lets this client through again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def _response(description: str, headers: Document | None = None) -> Document:
+    response: Document = {"description": description, "content": _ERROR}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+# What the gateway answers itself (gateway.proxy), by components/responses name.
+GATEWAY_RESPONSES: dict[str, Document] = {
+    "GatewayNotAuthenticated": _response(
+        "`not_authenticated` (from the gateway): no token on a route that needs one, or a "
+        "malformed, invalid, expired or revoked token on any route (public ones included)."
+    ),
+    "GatewayNotFound": _response(
+        "`not_found`: no such resource, or a path the gateway does not route (such as a "
+        "path parameter that is a dot segment)."
+    ),
+    "GatewayUriTooLong": _response(
+        "`uri_too_long` (from the gateway): the path and query exceed 4000 bytes."
+    ),
+    "GatewayPayloadTooLarge": _response(
+        "`payload_too_large` (from the gateway): the body exceeds the gateway's limit "
+        "(GATEWAY_MAX_BODY_BYTES; the login body has a smaller one)."
+    ),
+    "GatewayRateLimited": _response(
+        "`rate_limited` (from the gateway): the caller's request budget (per user, else per "
+        "client IP) is spent.",
+        _RETRY_AFTER,
+    ),
+    "GatewayLoginRateLimited": _response(
+        "`rate_limited` (from the gateway): the request budget is spent, or too many failed "
+        "logins for this e-mail or from this client IP within the window.",
+        _RETRY_AFTER,
+    ),
+    "GatewayBadGateway": _response(
+        "`bad_gateway` (from the gateway): the service gave no valid answer."
+    ),
+    "GatewayUnavailable": _response(
+        "`upstream_unavailable` (from the gateway): the service, or token validation, is "
+        "unavailable."
+    ),
+    "GatewayTimeout": _response(
+        "`upstream_timeout` (from the gateway): the service did not answer in time."
+    ),
+}
+
+
+def gateway_responses(method: str, path: str, operation: Document) -> dict[str, str]:
+    """status → components/responses name of what the gateway itself may
+    answer for this operation (from the route table, so every service gets
+    them): a token is checked on every route, budgets apply everywhere, and any
+    upstream can fail."""
+    statuses = {
+        "401": "GatewayNotAuthenticated",
+        "414": "GatewayUriTooLong",
+        "429": "GatewayLoginRateLimited"
+        if (method.upper(), path) == ("POST", routes.LOGIN_PATH)
+        else "GatewayRateLimited",
+        "502": "GatewayBadGateway",
+        "503": "GatewayUnavailable",
+        "504": "GatewayTimeout",
+    }
+    if "{" in path:
+        statuses["404"] = "GatewayNotFound"
+    if "requestBody" in operation:
+        statuses["413"] = "GatewayPayloadTooLarge"
+    return statuses
 
 
 async def fetch_schema(client: aiohttp.ClientSession, service: str, base_url: str) -> Document:
@@ -89,7 +171,13 @@ def merge_schemas(documents: dict[str, Document], omitted: dict[str, str]) -> Do
         "openapi": "3.0.3",
         "info": {"title": "RentEzy API", "version": "1.0.0"},
         "paths": {},
-        "components": {"securitySchemes": {"bearerAuth": BEARER_SCHEME}},
+        "components": {
+            "securitySchemes": {"bearerAuth": BEARER_SCHEME},
+            # The platform's one error shape; a service publishing another
+            # `Error` would be renamed (and stand out).
+            "schemas": {"Error": copy.deepcopy(ERROR_SCHEMA)},
+            "responses": copy.deepcopy(GATEWAY_RESPONSES),
+        },
         "security": [{"bearerAuth": []}],
         "tags": [],
     }
@@ -136,6 +224,10 @@ def merge_schemas(documents: dict[str, Document], omitted: dict[str, str]) -> Do
                     operation = dict(operation)
                     public = routes.is_public(method.upper(), path)
                     operation["security"] = [{}, {"bearerAuth": []}] if public else [{"bearerAuth": []}]
+                    responses = dict(operation.get("responses") or {})
+                    for status, name in gateway_responses(method, path, operation).items():
+                        responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+                    operation["responses"] = dict(sorted(responses.items()))
                     target[method] = operation
                 else:
                     target[method] = operation

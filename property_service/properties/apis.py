@@ -20,6 +20,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -121,7 +122,18 @@ def _decimal_places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-@extend_schema_field({"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "1450.00"})
+# Exactly what MoneyField accepts as a string, bounds included (0 < amount <=
+# MONEY_MAX_MINOR / 100; `allow_zero` for deposits); digits without leading zeros.
+_MONEY_MAX = format_minor(MONEY_MAX_MINOR)
+_MONEY_DIGITS = len(_MONEY_MAX.split(".")[0]) - 1
+MONEY_PATTERN = (
+    rf"^({re.escape(_MONEY_MAX)}|[1-9][0-9]{{0,{_MONEY_DIGITS - 1}}}\.[0-9]{{2}}|0\.(0[1-9]|[1-9][0-9]))$"
+)
+MONEY_OR_ZERO_PATTERN = (
+    rf"^({re.escape(_MONEY_MAX)}|[1-9][0-9]{{0,{_MONEY_DIGITS - 1}}}\.[0-9]{{2}}|0\.[0-9]{{2}})$"
+)
+
+
 class MoneyField(serializers.Field):
     """An amount as the API shows it (`"1450.00"`) ↔ integer minor units."""
 
@@ -153,7 +165,16 @@ class MoneyField(serializers.Field):
         return format_minor(value)
 
 
-@extend_schema_field(OpenApiTypes.DOUBLE)
+class MoneySchema(OpenApiSerializerFieldExtension):
+    target_class = MoneyField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "1450.00"}
+        pattern = MONEY_OR_ZERO_PATTERN if self.target.allow_zero else MONEY_PATTERN
+        return {"type": "string", "pattern": pattern, "example": "1450.00"}
+
+
 class CoordinateField(serializers.Field):
     """Degrees as a JSON number (or decimal string), rounded to 6 places
     (about 0.1 m): map widgets send more digits than anyone can use."""
@@ -177,6 +198,18 @@ class CoordinateField(serializers.Field):
 
     def to_representation(self, value: Decimal) -> float:
         return float(value)
+
+
+class CoordinateSchema(OpenApiSerializerFieldExtension):
+    target_class = CoordinateField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "number",
+            "format": "double",
+            "minimum": -self.target.limit,
+            "maximum": self.target.limit,
+        }
 
 
 @extend_schema_field({"type": "number", "multipleOf": 0.5, "minimum": 0, "maximum": 50})
@@ -217,8 +250,20 @@ class CodeField(StringField):
         return value
 
 
+class CodeSchema(OpenApiSerializerFieldExtension):
+    """The codes themselves (any letter case is accepted; the schema names the
+    canonical upper-case spelling)."""
+
+    target_class = CodeField
+    priority = 1  # before the platform's request-string rule
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": sorted(self.target.codes)}
+
+
+# Years 2000-2099 are EARLIEST_DATE..LATEST_DATE.
 @extend_schema_field(
-    {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$", "nullable": True}
+    {"type": "string", "format": "date", "pattern": r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$", "nullable": True}
 )
 class StrictDateField(serializers.DateField):
     """`YYYY-MM-DD` strings only, from 2000-01-01 to 2099-12-31."""

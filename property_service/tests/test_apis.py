@@ -325,7 +325,8 @@ def test_invalid_values_are_400_invalid_naming_the_field(gateway, landlord, name
 def test_amenities_must_be_strings(gateway, landlord):
     response = gateway.post(LIST, property_body(amenities=["wifi", 3]), as_=landlord)
     assert response.status_code == 400
-    assert response.json()["fields"] == {"amenities": {"1": ["Not a valid string."]}}
+    # List-item errors are flattened into dotted names (one shape for `fields`).
+    assert response.json()["fields"] == {"amenities.1": ["Not a valid string."]}
 
 
 @pytest.mark.parametrize(

@@ -63,4 +63,6 @@ LOGGING = {
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
     "DESCRIPTION": "Full-text, filtered and geo search over listed properties.",
+    # One name for the one choice set (a filter and a facet both use it).
+    "ENUM_NAME_OVERRIDES": {"PropertyTypeEnum": "search.query.PROPERTY_TYPES"},
 }

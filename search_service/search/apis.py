@@ -79,6 +79,20 @@ class FiniteFloatField(serializers.FloatField):
         return value
 
 
+@extend_schema_field(
+    {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": MAX_RADIUS_KM}
+)
+class RadiusField(FiniteFloatField):
+    """Kilometres: more than 0, at most MAX_RADIUS_KM (checked here rather than
+    by min/max validators, whose schema would say that 0 is fine)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        value = super().to_internal_value(data)
+        if value > MAX_RADIUS_KM:
+            self.fail("max_value", max_value=MAX_RADIUS_KM)
+        return value
+
+
 @extend_schema_field({"type": "string", "example": "parking,balcony"})
 class CommaListField(serializers.Field):
     """`a,b,c` → ["a", "b", "c"] (trimmed, blanks and repeats dropped)."""
@@ -122,23 +136,27 @@ class SearchResultSerializer(serializers.Serializer):
     longitude = serializers.FloatField(allow_null=True)
 
 
-@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
-class FacetValueField(serializers.Field):
-    """A facet's value as the engine gave it: a string, an integer for `bedrooms`."""
-
-    def to_representation(self, value: str | int) -> str | int:
-        return value
-
-
+# A facet value has the type of the field it counts: `bedrooms` is an integer
+# in the results, so it is one in its facet too; the others are strings.
 class FacetValueSerializer(serializers.Serializer):
-    value = FacetValueField(help_text="An integer for `bedrooms`.")
-    count = serializers.IntegerField()
+    value = serializers.CharField()
+    count = serializers.IntegerField(min_value=1)
+
+
+class PropertyTypeFacetValueSerializer(serializers.Serializer):
+    value = serializers.ChoiceField(choices=PROPERTY_TYPES)
+    count = serializers.IntegerField(min_value=1)
+
+
+class IntegerFacetValueSerializer(serializers.Serializer):
+    value = serializers.IntegerField(min_value=0)
+    count = serializers.IntegerField(min_value=1)
 
 
 class FacetsSerializer(serializers.Serializer):
     city = FacetValueSerializer(many=True)
-    property_type = FacetValueSerializer(many=True)
-    bedrooms = FacetValueSerializer(many=True)
+    property_type = PropertyTypeFacetValueSerializer(many=True)
+    bedrooms = IntegerFacetValueSerializer(many=True)
     amenities = FacetValueSerializer(many=True)
 
 
@@ -178,10 +196,8 @@ class PropertySearchApi(APIView):
         )
         lat = FiniteFloatField(required=False, min_value=-90, max_value=90)
         lng = FiniteFloatField(required=False, min_value=-180, max_value=180)
-        radius_km = FiniteFloatField(
+        radius_km = RadiusField(
             required=False,
-            min_value=0,
-            max_value=MAX_RADIUS_KM,
             help_text="With lat and lng: within this distance (0 < radius_km <= 500).",
         )
         available_from = serializers.DateField(

@@ -463,6 +463,22 @@ def test_openapi_schema(client):
     assert set(operation["responses"]) == {"200", "400", "503"}
 
 
+def test_openapi_facet_values_have_the_type_of_their_field(client):
+    schema = signed_get(client, "/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    def facet_value(name):
+        ref = components["Facets"]["properties"][name]["items"]["$ref"]
+        return components[ref.rsplit("/", 1)[1]]["properties"]["value"]
+
+    # bedrooms is an integer in the results and in its facet (the API answers 4, not "4").
+    assert facet_value("bedrooms") == {"type": "integer", "minimum": 0}
+    assert components["SearchResult"]["properties"]["bedrooms"]["type"] == "integer"
+    assert facet_value("city") == {"type": "string"}
+    assert facet_value("amenities") == {"type": "string"}
+    assert facet_value("property_type") == {"$ref": "#/components/schemas/PropertyTypeEnum"}
+
+
 @pytest.fixture
 def hundred_and_five(settings):
     alias = unique_alias()

@@ -21,6 +21,11 @@ Codes rendered for framework errors:
 | other SuspiciousOperation                   | 400    | `bad_request`            |
 | anything unhandled (logged with traceback)  | 500    | `server_error`           |
 
+`fields` has one shape, always: `{"<name>": ["<message>", ...]}`. Errors of a
+nested object or of a list item are flattened into dotted keys: the second
+item of `amenities` is `amenities.1`, the `url` of the first of `images` is
+`images.0.url`; errors about the body as a whole are under `non_field_errors`.
+
 Malformed JSON is `parse_error`, not `invalid`: the body could not be read at
 all, so there are no fields to blame; clients treat both as their own 400.
 """
@@ -40,7 +45,7 @@ from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
-FieldErrors = dict[str, Any]
+FieldErrors = dict[str, list[str]]
 
 
 class ApplicationError(Exception):
@@ -56,7 +61,7 @@ class ApplicationError(Exception):
         message: str | None = None,
         *,
         status: int | None = None,
-        fields: FieldErrors | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> None:
         self.code = code or self.default_code
         self.message = message or self.default_message
@@ -132,13 +137,33 @@ _DRF_CODES: dict[type[drf.APIException], str] = {
 _CODES_BY_STATUS = {401: "not_authenticated", 403: "forbidden", 404: "not_found"}
 
 
-def _plain(detail: Any) -> Any:
-    """DRF's ErrorDetail trees as plain JSON values."""
-    if isinstance(detail, dict):
-        return {str(key): _plain(value) for key, value in detail.items()}
-    if isinstance(detail, (list, tuple)):
-        return [_plain(item) for item in detail]
-    return str(detail)
+def flatten_fields(detail: Any) -> FieldErrors:
+    """DRF's (or Django's) error tree as `{dotted.name: [message, ...]}`.
+
+    Nested serializers give dicts, ListField children dicts keyed by index,
+    `many=True` serializers lists of dicts (an empty one per valid item): each
+    level adds `.<key>` to the name, and the strings at the leaves are that
+    name's messages, so clients read one shape whatever the nesting.
+    """
+    flat: FieldErrors = {}
+
+    def walk(node: Any, name: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{name}.{key}" if name else str(key))
+        elif isinstance(node, (list, tuple)):
+            for index, item in enumerate(node):
+                # Strings in a list are that name's messages; containers are
+                # per-item errors (the list's own index is part of the name).
+                if isinstance(item, (dict, list, tuple)):
+                    walk(item, f"{name}.{index}" if name else str(index))
+                else:
+                    walk(item, name)
+        else:
+            flat.setdefault(name or "non_field_errors", []).append(str(node))
+
+    walk(detail, "")
+    return flat
 
 
 def _first_message(detail: Any, fallback: str) -> str:
@@ -153,7 +178,7 @@ def _drf_error(exc: drf.APIException) -> tuple[int, dict[str, Any]]:
     status = exc.status_code
     if isinstance(exc, drf.ValidationError):
         if isinstance(exc.detail, dict):
-            return status, error_body("invalid", "Invalid input.", _plain(exc.detail))
+            return status, error_body("invalid", "Invalid input.", flatten_fields(exc.detail))
         return status, error_body("invalid", _first_message(exc.detail, "Invalid input."))
     code = (
         _CODES_BY_STATUS.get(status)
@@ -167,13 +192,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every error as `{code, message, fields?}`."""
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
-        status, body = exc.status, error_body(exc.code, exc.message, exc.fields)
+        fields = flatten_fields(exc.fields) if exc.fields is not None else None
+        status, body = exc.status, error_body(exc.code, exc.message, fields)
     elif isinstance(exc, Http404):
         status, body = 404, error_body("not_found", "Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         status, body = 403, error_body("forbidden", Forbidden.default_message)
     elif isinstance(exc, DjangoValidationError):
-        fields = exc.message_dict if hasattr(exc, "error_dict") else None
+        fields = flatten_fields(exc.message_dict) if hasattr(exc, "error_dict") else None
         message = "Invalid input." if fields else _first_message(exc.messages, "Invalid input.")
         status, body = 400, error_body("invalid", message, fields)
     elif isinstance(exc, RequestDataTooBig):

@@ -133,6 +133,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rentezy_platform.openapi.strict_request_bodies",
+    ],
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

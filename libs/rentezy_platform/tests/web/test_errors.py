@@ -73,6 +73,60 @@ def test_validation_error_names_the_fields(client):
     }
 
 
+def test_nested_validation_errors_are_flattened_into_dotted_names(client):
+    path = "/api/nested"
+    response = client.post(
+        path,
+        {
+            "amenities": ["ok", "too long", "no", 7, "also too long"],
+            "images": [{"url": "https://example.com/a.jpg"}, {"url": "not a url"}, {}],
+            "address": {"city": "Amsterdam"},
+            "tags": {"floor": "high", "rooms": 2},
+        },
+        content_type="application/json",
+        headers=signed("POST", path),
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "Invalid input.",
+        "fields": {
+            "amenities.1": ["Ensure this field has no more than 3 characters."],
+            "amenities.4": ["Ensure this field has no more than 3 characters."],
+            "images.1.url": ["Enter a valid URL."],
+            "images.2.url": ["This field is required."],
+            "address.city": ["Ensure this field has no more than 5 characters."],
+            "tags.floor": ["A valid integer is required."],
+        },
+    }
+
+
+def test_errors_of_the_body_as_a_whole_are_non_field_errors(client):
+    path = "/api/nested"
+    response = client.post(
+        path,
+        {"amenities": [], "images": [], "address": {"city": "Oslo"}, "tags": {}},
+        content_type="application/json",
+        headers=signed("POST", path),
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "Invalid input.",
+        "fields": {"non_field_errors": ["Never valid as a whole."]},
+    }
+
+
+def test_application_error_fields_are_flattened_too(client):
+    response = get(client, "/api/fail/with_nested_fields")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "Bad rows.",
+        "fields": {"rows.0.price": ["Too high."], "note": ["Too long."]},
+    }
+
+
 def test_malformed_json_is_a_parse_error(client):
     path = "/api/fail/any"
     response = client.post(

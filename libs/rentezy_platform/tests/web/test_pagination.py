@@ -48,3 +48,17 @@ def test_page_past_the_end_is_404(client):
     response = get(client, "?page=99")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "message": "Invalid page."}
+
+
+def test_the_schema_says_page_and_page_size_are_positive():
+    from rentezy_platform.pagination import PageNumberPagination
+
+    parameters = PageNumberPagination().get_schema_operation_parameters(view=None)
+
+    assert [(p["name"], p["schema"]) for p in parameters] == [
+        ("page", {"type": "integer", "minimum": 1}),
+        ("page_size", {"type": "integer", "minimum": 1}),
+    ]
+    assert parameters[1]["description"] == (
+        "Results per page (default 20; values above 100 are capped to 100)."
+    )

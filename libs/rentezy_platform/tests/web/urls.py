@@ -68,6 +68,34 @@ class BookingInput(serializers.Serializer):
     guests = serializers.IntegerField(min_value=1, max_value=10)
 
 
+class ImageInput(serializers.Serializer):
+    url = serializers.URLField()
+
+
+class AddressInput(serializers.Serializer):
+    city = serializers.CharField(max_length=5)
+
+
+class NestedInput(serializers.Serializer):
+    """Every kind of nesting DRF reports errors for."""
+
+    amenities = serializers.ListField(child=serializers.CharField(max_length=3))
+    images = ImageInput(many=True)
+    address = AddressInput()
+    tags = serializers.DictField(child=serializers.IntegerField())
+
+    def validate(self, attrs):
+        raise serializers.ValidationError("Never valid as a whole.")
+
+
+class Nested(APIView):
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        NestedInput(data=request.data).is_valid(raise_exception=True)
+        return Response(status=204)
+
+
 class Failing(APIView):
     permission_classes = [AllowAny]
     failures = {
@@ -80,6 +108,9 @@ class Failing(APIView):
             "invalid", "Bad dates.", fields={"end_date": ["Must be after start_date."]}
         ),
         "invalid_input": lambda: errors.InvalidInput(fields={"owner": ['The only value is "me".']}),
+        "with_nested_fields": lambda: errors.ApplicationError(
+            "invalid", "Bad rows.", fields={"rows": [{"price": "Too high."}], "note": "Too long."}
+        ),
         "http404": lambda: Http404("secret detail"),
         "django_permission": lambda: PermissionDenied("secret detail"),
         "throttled": lambda: Throttled(wait=2.2),
@@ -164,6 +195,7 @@ urlpatterns = [
     path("api/whoami", WhoAmI.as_view()),
     path("api/private", Private.as_view()),
     path("api/fail/<str:kind>", Failing.as_view()),
+    path("api/nested", Nested.as_view()),
     path("api/numbers", Numbers.as_view()),
     path("api/strict", Strict.as_view()),
     path("api/on-commit", OnCommit.as_view()),
