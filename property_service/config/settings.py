@@ -52,11 +52,13 @@ PROPERTY_IMAGE_MAX_BYTES = env.int("PROPERTY_IMAGE_MAX_BYTES", default=10 * 1024
 # 52 MP takes 48-50 MP phone photos (8160x6120).
 PROPERTY_IMAGE_MAX_PIXELS = env.int("PROPERTY_IMAGE_MAX_PIXELS", default=24_000_000)
 PROPERTY_IMAGE_MAX_JPEG_PIXELS = env.int("PROPERTY_IMAGE_MAX_JPEG_PIXELS", default=52_000_000)
-# Decodes at once per process: below gunicorn's 4 threads, so reads keep
-# threads of their own while uploads queue. A waiting upload gives up (503
-# `busy`, Retry-After) well within the gateway's 30 s upload timeout.
+# Decodes at once per process, and uploads waiting for one: together below
+# gunicorn's 4 threads, so reads keep a thread of their own whatever the
+# uploads. Any further upload, or one that waited too long (well within the
+# gateway's 30 s upload timeout), is 503 `busy` with Retry-After.
 PROPERTY_IMAGE_DECODE_CONCURRENCY = env.int("PROPERTY_IMAGE_DECODE_CONCURRENCY", default=2)
-PROPERTY_IMAGE_DECODE_WAIT_SECONDS = env.float("PROPERTY_IMAGE_DECODE_WAIT_SECONDS", default=15.0)
+PROPERTY_IMAGE_DECODE_QUEUE = env.int("PROPERTY_IMAGE_DECODE_QUEUE", default=1)
+PROPERTY_IMAGE_DECODE_WAIT_SECONDS = env.float("PROPERTY_IMAGE_DECODE_WAIT_SECONDS", default=10.0)
 PROPERTY_IMAGE_MAX_COUNT = env.int("PROPERTY_IMAGE_MAX_COUNT", default=30)
 PROPERTY_IMAGE_MAX_SIDE = 1600
 PROPERTY_THUMBNAIL_SIZE = (400, 300)

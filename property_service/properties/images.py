@@ -18,9 +18,10 @@ pixels and decode to hundreds of MiB):
   write), which libjpeg decodes at 1/2, 1/4 or 1/8 scale (`draft`) to no less
   than the display size;
 - at most PROPERTY_IMAGE_DECODE_CONCURRENCY decodes run at once per process
-  (fewer than gunicorn's threads, so other requests keep a thread); a request
-  that cannot get a slot within PROPERTY_IMAGE_DECODE_WAIT_SECONDS is 503
-  `busy` with Retry-After;
+  and at most PROPERTY_IMAGE_DECODE_QUEUE uploads wait for one (together
+  fewer than gunicorn's threads, so other requests keep a thread); an upload
+  beyond those, or one that waited PROPERTY_IMAGE_DECODE_WAIT_SECONDS, is 503
+  `busy` with Retry-After (clients retry);
 - the decoded image is shrunk to the display size first, and rotated and
   cropped only then, so at most two full-size buffers ever exist.
 """
@@ -75,31 +76,49 @@ class ImagesBusy(APIException):
     wait = 2
 
 
-_decode_slots: threading.BoundedSemaphore | None = None
+class _DecodeSlots:
+    """At most `concurrency` decodes at once and at most `queue` uploads waiting
+    for one; any further upload is refused at once. Waiting holds a gunicorn
+    thread, so the two together stay below the threads of a worker: reads
+    always find a free thread, however many uploads arrive."""
+
+    def __init__(self, *, concurrency: int, queue: int) -> None:
+        self.decoding = threading.BoundedSemaphore(concurrency)
+        self.admitted = threading.BoundedSemaphore(concurrency + queue)
+
+    @contextmanager
+    def slot(self, *, wait: float) -> Iterator[None]:
+        if not self.admitted.acquire(blocking=False):
+            raise ImagesBusy()
+        try:
+            if not self.decoding.acquire(timeout=wait):
+                raise ImagesBusy()
+            try:
+                yield
+            finally:
+                self.decoding.release()
+        finally:
+            self.admitted.release()
+
+
+_decode_slots: _DecodeSlots | None = None
 _decode_slots_lock = threading.Lock()
 
 
-def _slots() -> threading.BoundedSemaphore:
-    # Created on first use, so the setting is read after Django is configured
-    # (and after gunicorn's fork: --preload would otherwise share nothing anyway).
+def _slots() -> _DecodeSlots:
+    # Created on first use, in the worker process, once settings are configured.
     global _decode_slots
     with _decode_slots_lock:
         if _decode_slots is None:
-            _decode_slots = threading.BoundedSemaphore(
-                settings.PROPERTY_IMAGE_DECODE_CONCURRENCY
+            _decode_slots = _DecodeSlots(
+                concurrency=settings.PROPERTY_IMAGE_DECODE_CONCURRENCY,
+                queue=settings.PROPERTY_IMAGE_DECODE_QUEUE,
             )
         return _decode_slots
 
 
-@contextmanager
-def _decode_slot() -> Iterator[None]:
-    slots = _slots()
-    if not slots.acquire(timeout=settings.PROPERTY_IMAGE_DECODE_WAIT_SECONDS):
-        raise ImagesBusy()
-    try:
-        yield
-    finally:
-        slots.release()
+def _decode_slot():
+    return _slots().slot(wait=settings.PROPERTY_IMAGE_DECODE_WAIT_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,7 +193,10 @@ def test_the_default_caps_fit_listing_photos(settings):
         24_000_000,
         52_000_000,
     )
-    assert settings.PROPERTY_IMAGE_DECODE_CONCURRENCY == 2
+    assert (settings.PROPERTY_IMAGE_DECODE_CONCURRENCY, settings.PROPERTY_IMAGE_DECODE_QUEUE) == (
+        2,
+        1,
+    )
 
 
 def test_a_7000_square_png_is_refused_from_its_header():
@@ -249,50 +252,63 @@ def test_orientation_is_applied_after_shrinking():
 
 
 def test_decodes_wait_for_a_slot_then_answer_busy(settings, monkeypatch):
-    """With every slot taken, an upload waits PROPERTY_IMAGE_DECODE_WAIT_SECONDS and
-    gets 503 `busy` (Retry-After 2); once a slot frees up, decoding proceeds."""
+    """With both decode slots taken, one upload may wait (up to the setting) and
+    gets 503 `busy` if none frees up; a second waiter is refused at once."""
     import threading
     import time
 
-    settings.PROPERTY_IMAGE_DECODE_WAIT_SECONDS = 0.2
-    slots = threading.BoundedSemaphore(2)
+    settings.PROPERTY_IMAGE_DECODE_WAIT_SECONDS = 0.5
+    slots = images._DecodeSlots(concurrency=2, queue=1)
     monkeypatch.setattr(images, "_decode_slots", slots)
-    assert slots.acquire(timeout=0) and slots.acquire(timeout=0)
+    held = [slots.slot(wait=0) for _ in range(2)]
+    for context in held:
+        context.__enter__()
+    waiter_error = []
+
+    def waiter():
+        try:
+            images.image_encode(image_bytes("PNG", size=(100, 100)))
+        except images.ImagesBusy as exc:
+            waiter_error.append(exc)
+
+    thread = threading.Thread(target=waiter)
     started = time.monotonic()
+    thread.start()
+    time.sleep(0.1)
+    # The queue (1) is full: a further upload is refused without waiting.
     with pytest.raises(images.ImagesBusy) as error:
         images.image_encode(image_bytes("PNG", size=(100, 100)))
-    assert 0.2 <= time.monotonic() - started < 2
-    assert (error.value.status_code, error.value.default_code, error.value.wait) == (
-        503,
-        "busy",
-        2,
-    )
-    slots.release()
+    assert time.monotonic() - started < 0.4
+    assert (error.value.status_code, error.value.default_code, error.value.wait) == (503, "busy", 2)
+    thread.join()
+    assert 0.5 <= time.monotonic() - started < 3
+    assert len(waiter_error) == 1
+    held[0].__exit__(None, None, None)
     assert images.image_encode(image_bytes("PNG", size=(100, 100))).width == 100
-    # The slot used was given back: one is free again, the other still held by us.
-    assert slots.acquire(timeout=0) is True
-    assert slots.acquire(timeout=0) is False
+    # Everything given back but the slot still held here.
+    assert slots.decoding.acquire(timeout=0) is True
+    assert slots.decoding.acquire(timeout=0) is False
+    assert [slots.admitted.acquire(timeout=0) for _ in range(3)] == [True, True, False]
 
 
 def test_a_refused_image_takes_no_slot(monkeypatch):
-    slots = __import__("threading").BoundedSemaphore(1)
+    slots = images._DecodeSlots(concurrency=1, queue=0)
     monkeypatch.setattr(images, "_decode_slots", slots)
     with pytest.raises(ApplicationError):
         images.image_encode(_header_only_png(7000, 7000))
     with pytest.raises(ApplicationError):
         images.image_encode(_truncated_jpeg())
-    assert slots.acquire(timeout=0) is True
+    assert slots.decoding.acquire(timeout=0) is True
 
 
 def test_busy_is_503_in_the_error_shape_with_retry_after(
     gateway, landlord, media_root, settings, monkeypatch
 ):
-    import threading
 
     settings.PROPERTY_IMAGE_DECODE_WAIT_SECONDS = 0.05
-    slots = threading.BoundedSemaphore(1)
+    slots = images._DecodeSlots(concurrency=1, queue=1)
     monkeypatch.setattr(images, "_decode_slots", slots)
-    assert slots.acquire(timeout=0)
+    assert slots.decoding.acquire(timeout=0)
     property = make_property(landlord)
     response = gateway.upload(
         images_path(property.id), {"image": upload_file(image_bytes("JPEG"))}, as_=landlord
