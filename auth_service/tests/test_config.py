@@ -57,6 +57,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": string.ascii_letters + string.digits,
     "DJANGO_ALLOWED_HOSTS": "auth-service",
     "GATEWAY_SIGNING_KEY": "y" * 64,
+    "PUBLIC_BASE_URL": "https://api.rentezy.example",
     "JWT_SIGNING_KEY": "j" * 64,
     "EMAIL_HOST": "smtp.example.com",
     "POSTGRES_HOST": "postgres",

@@ -6,7 +6,6 @@ where uploaded images live and the public origin their URLs point at.
 
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
 from rentezy_platform.conf import env, is_production, repo_root, required
 from rentezy_platform.settings import *  # noqa: F403
 from rentezy_platform.settings import PLATFORM_APPS, database
@@ -25,19 +24,7 @@ _media_root = Path(
 MEDIA_ROOT = str(_media_root if _media_root.is_absolute() else repo_root() / _media_root)
 MEDIA_URL = "/media/"
 
-# The public origin (the gateway) that absolute image URLs start with, in API
-# answers and in events. Production must name it: a loopback default there
-# would publish URLs no browser can open.
-PUBLIC_BASE_URL = (
-    required("PUBLIC_BASE_URL")
-    if is_production()
-    else env.str(
-        "PUBLIC_BASE_URL",
-        default=f"http://127.0.0.1:{env.int('API_GATEWAY_PORT', default=8000)}",
-    )
-).rstrip("/")
-if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http:// or https:// origin.")
+# Absolute image URLs start with PUBLIC_BASE_URL (rentezy_platform.settings).
 
 # Uploads: JPEG, PNG or WebP of at most PROPERTY_IMAGE_MAX_BYTES, decoded in
 # full before anything is stored (properties/images.py).

@@ -28,6 +28,15 @@ from tests.conftest import (
     unique_alias,
 )
 
+# Page links start with the public origin (the gateway), never the Host called.
+PUBLIC = "https://rentezy.test"
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(settings):
+    settings.PUBLIC_BASE_URL = PUBLIC
+
+
 CENTRE = (52.52, 13.405)
 EARTH_RADIUS_KM = 6371.0088  # the engine's mean Earth radius
 
@@ -313,20 +322,20 @@ def test_pages(client):
     assert body["count"] == 5
     assert body["previous"] is None
     assert (
-        body["next"] == "http://testserver/api/search/properties?page=2&page_size=2&sort=price_asc"
+        body["next"] == f"{PUBLIC}/api/search/properties?page=2&page_size=2&sort=price_asc"
     )
     second = search(client, sort="price_asc", page_size=2, page=2)
     assert names(second) == ["A", "D"]
     assert (
         second.json()["previous"]
-        == "http://testserver/api/search/properties?page_size=2&sort=price_asc"
+        == f"{PUBLIC}/api/search/properties?page_size=2&sort=price_asc"
     )
     third = search(client, sort="price_asc", page_size=2, page=3)
     assert names(third) == ["B"]
     assert third.json()["next"] is None
     assert (
         third.json()["previous"]
-        == "http://testserver/api/search/properties?page=2&page_size=2&sort=price_asc"
+        == f"{PUBLIC}/api/search/properties?page=2&page_size=2&sort=price_asc"
     )
 
 
@@ -484,7 +493,7 @@ def test_page_size_is_capped_at_100(client, hundred_and_five):
     assert body["results"][-1]["monthly_rent"] == "1099.00"
     assert (
         body["next"]
-        == "http://testserver/api/search/properties?page=2&page_size=1000&sort=price_asc"
+        == f"{PUBLIC}/api/search/properties?page=2&page_size=1000&sort=price_asc"
     )
     second = search(client, page_size=1000, sort="price_asc", page=2).json()
     assert [r["monthly_rent"] for r in second["results"]] == [f"{1100 + n}.00" for n in range(5)]
