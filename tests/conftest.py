@@ -262,7 +262,11 @@ class Platform:
         self.topic_prefix = f"test-{run}."
         self.search_alias = f"test-{run}-properties"
         self.media_root = self.root / "media"
+        # The gateway's port is fixed for the session, so the services know
+        # their public origin (pagination links, image URLs) before it starts.
+        self.gateway_port = _free_port()
         self.base_env.update(
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.gateway_port}",
             POSTGRES_DB_PREFIX=self.database_prefix,
             KAFKA_TOPIC_PREFIX=self.topic_prefix,
             SEARCH_INDEX_ALIAS=self.search_alias,
@@ -455,12 +459,20 @@ class Platform:
             self.gateway_process.stop()
             self.gateway_process = None
         self._generation += 1
-        self.gateway_process = self._launch(
-            f"gateway-{self._generation}",
-            self._gateway_command,
-            cwd=ROOT / "api_gateway",
-            env=self._gateway_env(),
-        )
+        name = f"gateway-{self._generation}"
+        try:
+            self.gateway_process = self._launch_on(
+                name,
+                self._gateway_command(self.gateway_port),
+                cwd=ROOT / "api_gateway",
+                env=self._gateway_env(),
+                port=self.gateway_port,
+                log=self.logs / f"{name}.log",
+            )
+        except _PortTaken:
+            raise RuntimeError(
+                f"{name}: port {self.gateway_port} (PUBLIC_BASE_URL) was taken by another process"
+            ) from None
 
     def _launch(
         self, name: str, command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, str]
@@ -470,6 +482,8 @@ class Platform:
         log = self.logs / f"{name}.log"
         for _ in range(3):
             port = _free_port()
+            if port == self.gateway_port:  # reserved for the gateway
+                port = _free_port()
             try:
                 return self._launch_on(name, command(port), cwd=cwd, env=env, port=port, log=log)
             except _PortTaken:

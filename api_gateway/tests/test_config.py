@@ -58,6 +58,7 @@ def test_production_refuses_to_start_without_its_upstreams():
         "DJANGO_SECRET_KEY": string.ascii_letters + string.digits,
         "DJANGO_ALLOWED_HOSTS": "api-gateway",
         "GATEWAY_SIGNING_KEY": "y" * 64,
+        "PUBLIC_BASE_URL": "https://api.rentezy.example",
         **{k: v for k, v in PRODUCTION_GATEWAY_ENV.items() if k != "BOOKING_SERVICE_URL"},
     }
     result = subprocess.run(
@@ -78,6 +79,7 @@ def test_production_settings_pass_the_deploy_checks():
         "DJANGO_SECRET_KEY": string.ascii_letters + string.digits,
         "DJANGO_ALLOWED_HOSTS": "api-gateway",
         "GATEWAY_SIGNING_KEY": "y" * 64,
+        "PUBLIC_BASE_URL": "https://api.rentezy.example",
         "POSTGRES_HOST": "postgres",
         "POSTGRES_USER": "api_gateway",
         "POSTGRES_PASSWORD": "z" * 32,

@@ -21,7 +21,6 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -597,6 +596,10 @@ class PropertyImageCreateApi(APIView):
             409: ARCHIVED,
             413: error_schema("`payload_too_large`: the request body is far over the limit."),
             415: error_schema("`unsupported_media_type`: not multipart/form-data."),
+            503: error_schema(
+                "`busy`: every image decoding slot of the service is taken; retry after "
+                "`Retry-After` seconds. Or `upstream_unavailable` from the gateway."
+            ),
         },
     )
     def post(self, request: Request, property_id: str) -> Response:

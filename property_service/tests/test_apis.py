@@ -429,9 +429,10 @@ def test_the_listing_is_paginated(gateway, landlord):
 
     assert first["count"] == 5
     assert [p["id"] for p in first["results"]] == newest_first[:2]
-    assert first["next"].endswith("/api/properties?page=2&page_size=2")
+    assert first["next"] == f"{PUBLIC_BASE_URL}/api/properties?page=2&page_size=2"
     assert [p["id"] for p in last["results"]] == newest_first[4:]
     assert last["next"] is None
+    assert last["previous"] == f"{PUBLIC_BASE_URL}/api/properties?page=2&page_size=2"
 
 
 POSITIVE = ["A positive integer is required."]

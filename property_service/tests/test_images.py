@@ -168,7 +168,7 @@ def test_anything_but_a_valid_jpeg_png_or_webp_is_refused(data, message):
 def test_a_decompression_bomb_is_refused_before_decoding():
     with pytest.raises(ApplicationError) as error:
         images.image_encode(_png_bomb())
-    assert error.value.fields == {"image": ["The image is too large: at most 50000000 pixels."]}
+    assert error.value.fields == {"image": ["The image is too large: at most 24000000 pixels."]}
 
 
 def test_the_pixel_limit_is_a_setting(settings):
@@ -177,6 +177,150 @@ def test_the_pixel_limit_is_a_setting(settings):
         images.image_encode(image_bytes("PNG", size=(101, 100)))
     assert error.value.fields == {"image": ["The image is too large: at most 10000 pixels."]}
     assert images.image_encode(image_bytes("PNG", size=(100, 100))).width == 100
+
+
+# --- memory bounds (issue 8) ---------------------------------------------------------
+
+
+def _header_only_png(width: int, height: int) -> bytes:
+    """A valid PNG header claiming `width` x `height` (pixel data never read)."""
+    return _png_bomb(width, height)
+
+
+def test_the_default_caps_fit_listing_photos(settings):
+    """24 MP for PNG/WebP/progressive JPEG, 52 MP for baseline JPEG (48-50 MP phones)."""
+    assert (settings.PROPERTY_IMAGE_MAX_PIXELS, settings.PROPERTY_IMAGE_MAX_JPEG_PIXELS) == (
+        24_000_000,
+        52_000_000,
+    )
+    assert (settings.PROPERTY_IMAGE_DECODE_CONCURRENCY, settings.PROPERTY_IMAGE_DECODE_QUEUE) == (
+        2,
+        1,
+    )
+
+
+def test_a_7000_square_png_is_refused_from_its_header():
+    with pytest.raises(ApplicationError) as error:
+        images.image_encode(_header_only_png(7000, 7000))
+    assert (error.value.code, error.value.fields) == (
+        "invalid",
+        {"image": ["The image is too large: at most 24000000 pixels."]},
+    )
+
+
+def test_baseline_jpeg_has_its_own_higher_cap_and_progressive_jpeg_has_not(settings):
+    settings.PROPERTY_IMAGE_MAX_PIXELS = 10_000
+    settings.PROPERTY_IMAGE_MAX_JPEG_PIXELS = 40_000
+    baseline = image_bytes("JPEG", size=(200, 200))
+    progressive = image_bytes("JPEG", size=(200, 200), progressive=True)
+    assert images.image_encode(baseline).width == 200
+    with pytest.raises(ApplicationError) as error:
+        images.image_encode(progressive)
+    assert error.value.fields == {"image": ["The image is too large: at most 10000 pixels."]}
+    with pytest.raises(ApplicationError) as error:
+        images.image_encode(image_bytes("JPEG", size=(201, 200)))
+    assert error.value.fields == {"image": ["The image is too large: at most 40000 pixels."]}
+    with pytest.raises(ApplicationError) as error:
+        images.image_encode(image_bytes("WEBP", size=(101, 100)))
+    assert error.value.fields == {"image": ["The image is too large: at most 10000 pixels."]}
+
+
+def test_a_large_baseline_jpeg_decodes_at_reduced_scale(monkeypatch):
+    """A 6400x4800 JPEG is decoded by libjpeg at 1/2 scale (3200x2400), never in full."""
+    decoded_sizes = []
+    real_load = images._load
+
+    def spy(image):
+        real_load(image)
+        decoded_sizes.append(image.size)
+
+    monkeypatch.setattr(images, "_load", spy)
+    encoded = images.image_encode(image_bytes("JPEG", size=(6400, 4800)))
+    assert decoded_sizes == [(3200, 2400)]
+    assert (encoded.width, encoded.height) == (1600, 1200)
+
+
+def test_orientation_is_applied_after_shrinking():
+    """A 4000x2000 photo with orientation 6 (rotate 90) is stored upright, 800x1600."""
+    encoded = images.image_encode(_exif_jpeg(size=(4000, 2000), orientation=6))
+    with Image.open(io.BytesIO(encoded.content)) as stored:
+        assert stored.size == (800, 1600)
+        assert "exif" not in stored.info
+        # Orientation 6: the left (red) half ends up on top.
+        red, _, blue = stored.convert("RGB").getpixel((400, 200))
+        assert red > 180 and blue < 80
+
+
+def test_decodes_wait_for_a_slot_then_answer_busy(settings, monkeypatch):
+    """With both decode slots taken, one upload may wait (up to the setting) and
+    gets 503 `busy` if none frees up; a second waiter is refused at once."""
+    import threading
+    import time
+
+    settings.PROPERTY_IMAGE_DECODE_WAIT_SECONDS = 0.5
+    slots = images._DecodeSlots(concurrency=2, queue=1)
+    monkeypatch.setattr(images, "_decode_slots", slots)
+    held = [slots.slot(wait=0) for _ in range(2)]
+    for context in held:
+        context.__enter__()
+    waiter_error = []
+
+    def waiter():
+        try:
+            images.image_encode(image_bytes("PNG", size=(100, 100)))
+        except images.ImagesBusy as exc:
+            waiter_error.append(exc)
+
+    thread = threading.Thread(target=waiter)
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.1)
+    # The queue (1) is full: a further upload is refused without waiting.
+    with pytest.raises(images.ImagesBusy) as error:
+        images.image_encode(image_bytes("PNG", size=(100, 100)))
+    assert time.monotonic() - started < 0.4
+    assert (error.value.status_code, error.value.default_code, error.value.wait) == (503, "busy", 2)
+    thread.join()
+    assert 0.5 <= time.monotonic() - started < 3
+    assert len(waiter_error) == 1
+    held[0].__exit__(None, None, None)
+    assert images.image_encode(image_bytes("PNG", size=(100, 100))).width == 100
+    # Everything given back but the slot still held here.
+    assert slots.decoding.acquire(timeout=0) is True
+    assert slots.decoding.acquire(timeout=0) is False
+    assert [slots.admitted.acquire(timeout=0) for _ in range(3)] == [True, True, False]
+
+
+def test_a_refused_image_takes_no_slot(monkeypatch):
+    slots = images._DecodeSlots(concurrency=1, queue=0)
+    monkeypatch.setattr(images, "_decode_slots", slots)
+    with pytest.raises(ApplicationError):
+        images.image_encode(_header_only_png(7000, 7000))
+    with pytest.raises(ApplicationError):
+        images.image_encode(_truncated_jpeg())
+    assert slots.decoding.acquire(timeout=0) is True
+
+
+def test_busy_is_503_in_the_error_shape_with_retry_after(
+    gateway, landlord, media_root, settings, monkeypatch
+):
+
+    settings.PROPERTY_IMAGE_DECODE_WAIT_SECONDS = 0.05
+    slots = images._DecodeSlots(concurrency=1, queue=1)
+    monkeypatch.setattr(images, "_decode_slots", slots)
+    assert slots.decoding.acquire(timeout=0)
+    property = make_property(landlord)
+    response = gateway.upload(
+        images_path(property.id), {"image": upload_file(image_bytes("JPEG"))}, as_=landlord
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response.json() == {
+        "code": "busy",
+        "message": "Too many images are being processed; please try again shortly.",
+    }
+    assert PropertyImage.objects.count() == 0
+    assert stored_files(media_root) == []
 
 
 def test_image_read_upload_limits_the_size(settings):
@@ -285,7 +429,7 @@ def _assert_nothing_stored(media_root, property) -> None:
         (image_bytes("GIF"), "photo.png", "image/png", NOT_AN_IMAGE),
         (image_bytes("BMP"), "photo.jpg", "image/jpeg", NOT_AN_IMAGE),
         (_truncated_jpeg(), "photo.jpg", "image/jpeg", CORRUPT),
-        (_png_bomb(), "bomb.png", "image/png", "The image is too large: at most 50000000 pixels."),
+        (_png_bomb(), "bomb.png", "image/png", "The image is too large: at most 24000000 pixels."),
     ],
     ids=["garbage", "text-as-jpg", "gif-as-png", "bmp", "truncated", "bomb"],
 )

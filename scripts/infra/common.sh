@@ -234,6 +234,76 @@ wait_ready() {
     done
 }
 
+# ------------------------------------------- the skeleton of a component ---
+# A component run as one process of ours (pid file run/<name>.pid; kafka,
+# opensearch, redis, stripe-mock) shares these steps of its cmd_launch,
+# cmd_wait and cmd_status. `answers` is the component's own readiness probe.
+
+# already_running <name> <cmdline-substring> <address>: true (and says so)
+# when our process is up, so cmd_launch has nothing to do.
+already_running() {
+    local pid
+    pid=$(managed_pid "$1" "$2") || return 1
+    say "already running (pid $pid, $3)"
+}
+
+# claim_port <port> <address> <answers-fn> <noun> <setting>: true when the
+# port is free (launch); false, with a warning, when a server we did not start
+# already answers there (use it); dies when something else holds the port.
+claim_port() {
+    local port=$1 address=$2 answers=$3 noun=$4 setting=$5 owner
+    port_open 127.0.0.1 "$port" || return 0
+    owner=$(port_owner "$port")
+    if "$answers"; then
+        warn "$noun not started by these scripts already answers on $address (${owner:-?}); using it, down.sh will not stop it"
+        return 1
+    fi
+    die "port $port is taken by another process (${owner:-unknown}); stop it or change $setting"
+}
+
+# wait_managed <name> <cmdline-substring> <timeout-s> <start-log> <ready-log> <answers-fn>:
+# cmd_wait up to "ready"; then `say_ready <detail>` prints the ready line when
+# this run launched it.
+wait_managed() {
+    local name=$1 want=$2 timeout=$3 start_log=$4 ready_log=$5 answers=$6 pid
+    LAUNCHED_AT=$(launched_at) || LAUNCHED_AT=
+    pid=$(managed_pid "$name" "$want") || pid=""
+    if [[ -z $pid ]] && ! "$answers"; then
+        show_log_tail "$start_log" 30
+        die "not running (start it with: $0 start)"
+    fi
+    wait_ready "$timeout" "$ready_log" "$pid" "$want" "$answers"
+}
+say_ready() {
+    [[ -n ${LAUNCHED_AT:-} ]] && say "ready ($(since "$LAUNCHED_AT")): $*"
+    return 0
+}
+
+# managed_status <name> <cmdline-substring> <address> <port> <answers-fn>
+#   <installed-fn> <missing-detail> <foreign-noun> <running-detail>:
+# cmd_status's line (running | starting | missing | foreign | stopped);
+# exit 0 when running, 3 otherwise.
+managed_status() {
+    local name=$1 want=$2 address=$3 port=$4 answers=$5 installed=$6
+    local missing=$7 foreign=$8 running=$9 pid
+    if pid=$(managed_pid "$name" "$want"); then
+        if "$answers"; then
+            status_line running "pid $pid  $running"
+            return 0
+        fi
+        status_line starting "pid $pid  $address not answering yet"
+        return 3
+    fi
+    if ! "$installed"; then
+        status_line missing "$missing"
+    elif "$answers"; then
+        status_line foreign "$address answered by $foreign not started by these scripts: $(port_owner "$port")"
+    else
+        status_line stopped "$address"
+    fi
+    return 3
+}
+
 # ------------------------------------------------------------- installs -----
 as_root() {
     if ((EUID == 0)); then

@@ -97,20 +97,10 @@ kafka_answers() {
 
 cmd_launch() {
     forget_launch
-    local pid owner
-    if pid=$(managed_pid kafka "$KAFKA_MAIN"); then
-        say "already running (pid $pid, $KAFKA_BOOTSTRAP)"
-        return 0
-    fi
+    already_running kafka "$KAFKA_MAIN" "$KAFKA_BOOTSTRAP" && return 0
     [[ -f $KAFKA_DATA/meta.properties ]] || die "not installed (run: $0 install)"
-    if port_open 127.0.0.1 "$KAFKA_PORT"; then
-        owner=$(port_owner "$KAFKA_PORT")
-        if kafka_answers; then
-            warn "a Kafka broker not started by these scripts already answers on $KAFKA_BOOTSTRAP (${owner:-?}); using it, down.sh will not stop it"
-            return 0
-        fi
-        die "port $KAFKA_PORT is taken by another process (${owner:-unknown}); stop it or change KAFKA_BOOTSTRAP_SERVERS"
-    fi
+    claim_port "$KAFKA_PORT" "$KAFKA_BOOTSTRAP" kafka_answers "a Kafka broker" KAFKA_BOOTSTRAP_SERVERS ||
+        return 0
     if port_open 127.0.0.1 "$KAFKA_CTRL_PORT"; then
         die "controller port $KAFKA_CTRL_PORT is taken ($(port_owner "$KAFKA_CTRL_PORT")); stop it or change KAFKA_CONTROLLER_PORT"
     fi
@@ -132,16 +122,8 @@ cmd_launch() {
 }
 
 cmd_wait() {
-    local t0 pid=""
-    t0=$(launched_at) || t0=
-    pid=$(managed_pid kafka "$KAFKA_MAIN") || pid=""
-    if [[ -z $pid ]] && ! kafka_answers; then
-        show_log_tail "$KAFKA_OUT" 30
-        die "not running (start it with: $0 start)"
-    fi
-    wait_ready "$KAFKA_TIMEOUT" "$KAFKA_LOGS/server.log" "$pid" "$KAFKA_MAIN" kafka_answers
-    [[ -n $t0 ]] && say "ready ($(since "$t0")): $KAFKA_BOOTSTRAP"
-    return 0
+    wait_managed kafka "$KAFKA_MAIN" "$KAFKA_TIMEOUT" "$KAFKA_OUT" "$KAFKA_LOGS/server.log" kafka_answers
+    say_ready "$KAFKA_BOOTSTRAP"
 }
 
 cmd_stop() {
@@ -149,24 +131,12 @@ cmd_stop() {
     stop_managed kafka "$KAFKA_MAIN" "$KAFKA_STOP_TIMEOUT"
 }
 
+kafka_installed() { [[ -f $KAFKA_LIBS/.installed-from-pom ]]; }
+
 cmd_status() {
-    local pid
-    if pid=$(managed_pid kafka "$KAFKA_MAIN"); then
-        if kafka_answers; then
-            status_line running "pid $pid  $KAFKA_BOOTSTRAP (controller :$KAFKA_CTRL_PORT)  data $(rel "$KAFKA_DATA")"
-            return 0
-        fi
-        status_line starting "pid $pid  $KAFKA_BOOTSTRAP not answering yet"
-        return 3
-    fi
-    if [[ ! -f $KAFKA_LIBS/.installed-from-pom ]]; then
-        status_line missing "jars not fetched yet ($0 install)"
-    elif kafka_answers; then
-        status_line foreign "$KAFKA_BOOTSTRAP answered by a broker not started by these scripts: $(port_owner "$KAFKA_PORT")"
-    else
-        status_line stopped "$KAFKA_BOOTSTRAP"
-    fi
-    return 3
+    managed_status kafka "$KAFKA_MAIN" "$KAFKA_BOOTSTRAP" "$KAFKA_PORT" kafka_answers kafka_installed \
+        "jars not fetched yet ($0 install)" "a broker" \
+        "$KAFKA_BOOTSTRAP (controller :$KAFKA_CTRL_PORT)  data $(rel "$KAFKA_DATA")"
 }
 
 # kafka-topics against the local broker, e.g. `kafka.sh topics --list`.

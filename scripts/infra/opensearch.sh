@@ -58,26 +58,17 @@ os_answers() {
     curl -fsS -m 5 -o /dev/null "$SEARCH_BASE/_cluster/health?wait_for_status=yellow&timeout=3s" 2>/dev/null
 }
 
+os_installed() { [[ -f $OS_CLASSES/Launcher.class ]]; }
+
 os_version() {
     curl -fsS -m 3 "$SEARCH_BASE/" 2>/dev/null | sed -n 's/.*"number" *: *"\([^"]*\)".*/\1/p' | head -n 1
 }
 
 cmd_launch() {
     forget_launch
-    local pid owner
-    if pid=$(managed_pid opensearch "$OS_MAIN"); then
-        say "already running (pid $pid, $SEARCH_BASE)"
-        return 0
-    fi
-    [[ -f $OS_CLASSES/Launcher.class ]] || die "not installed (run: $0 install)"
-    if port_open 127.0.0.1 "$OS_HTTP_PORT"; then
-        owner=$(port_owner "$OS_HTTP_PORT")
-        if os_answers; then
-            warn "a search engine not started by these scripts already answers on $SEARCH_BASE (${owner:-?}); using it, down.sh will not stop it"
-            return 0
-        fi
-        die "port $OS_HTTP_PORT is taken by another process (${owner:-unknown}); stop it or change SEARCH_URL"
-    fi
+    already_running opensearch "$OS_MAIN" "$SEARCH_BASE" && return 0
+    os_installed || die "not installed (run: $0 install)"
+    claim_port "$OS_HTTP_PORT" "$SEARCH_BASE" os_answers "a search engine" SEARCH_URL || return 0
     if port_open 127.0.0.1 "$OS_TRANSPORT_PORT"; then
         die "transport port $OS_TRANSPORT_PORT is taken ($(port_owner "$OS_TRANSPORT_PORT")); set RENTEZY_SEARCH_TRANSPORT_PORT"
     fi
@@ -101,16 +92,8 @@ cmd_launch() {
 }
 
 cmd_wait() {
-    local t0 pid=""
-    t0=$(launched_at) || t0=
-    pid=$(managed_pid opensearch "$OS_MAIN") || pid=""
-    if [[ -z $pid ]] && ! os_answers; then
-        show_log_tail "$OS_OUT" 30
-        die "not running (start it with: $0 start)"
-    fi
-    wait_ready "$OS_TIMEOUT" "$OS_OUT" "$pid" "$OS_MAIN" os_answers
-    [[ -n $t0 ]] && say "ready ($(since "$t0")): $SEARCH_BASE (OpenSearch $(os_version))"
-    return 0
+    wait_managed opensearch "$OS_MAIN" "$OS_TIMEOUT" "$OS_OUT" "$OS_OUT" os_answers
+    say_ready "$SEARCH_BASE (OpenSearch $(os_version))"
 }
 
 cmd_stop() {
@@ -119,23 +102,9 @@ cmd_stop() {
 }
 
 cmd_status() {
-    local pid
-    if pid=$(managed_pid opensearch "$OS_MAIN"); then
-        if os_answers; then
-            status_line running "pid $pid  $SEARCH_BASE (OpenSearch $(os_version))  data $(rel "$OS_DATA")"
-            return 0
-        fi
-        status_line starting "pid $pid  $SEARCH_BASE not answering yet"
-        return 3
-    fi
-    if [[ ! -f $OS_CLASSES/Launcher.class ]]; then
-        status_line missing "jars/launcher not installed yet ($0 install)"
-    elif os_answers; then
-        status_line foreign "$SEARCH_BASE answered by a server not started by these scripts: $(port_owner "$OS_HTTP_PORT")"
-    else
-        status_line stopped "$SEARCH_BASE"
-    fi
-    return 3
+    managed_status opensearch "$OS_MAIN" "$SEARCH_BASE" "$OS_HTTP_PORT" os_answers os_installed \
+        "jars/launcher not installed yet ($0 install)" "a server" \
+        "$SEARCH_BASE (OpenSearch $(os_version))  data $(rel "$OS_DATA")"
 }
 
 # Proves what the search service needs: an index with an `english` analyzed

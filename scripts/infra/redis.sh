@@ -65,20 +65,9 @@ cmd_install() {
 
 cmd_launch() {
     forget_launch
-    local pid owner
-    if pid=$(managed_pid redis redis-server); then
-        say "already running (pid $pid, 127.0.0.1:$REDIS_PORT)"
-        return 0
-    fi
+    already_running redis redis-server "127.0.0.1:$REDIS_PORT" && return 0
     stop_debian_service_on_port
-    if port_open 127.0.0.1 "$REDIS_PORT"; then
-        owner=$(port_owner "$REDIS_PORT")
-        if redis_ping; then
-            warn "a Redis not started by these scripts already answers on 127.0.0.1:$REDIS_PORT (${owner:-?}); using it, down.sh will not stop it"
-            return 0
-        fi
-        die "port $REDIS_PORT is taken by another process (${owner:-unknown}); stop it or change REDIS_URL"
-    fi
+    claim_port "$REDIS_PORT" "127.0.0.1:$REDIS_PORT" redis_ping "a Redis" REDIS_URL || return 0
     mkdir -p "$REDIS_DIR"
     say "starting"
     mark_launched
@@ -113,24 +102,11 @@ cmd_stop() {
     stop_managed redis redis-server 30
 }
 
+redis_installed() { command -v redis-server >/dev/null 2>&1; }
+
 cmd_status() {
-    local pid
-    if pid=$(managed_pid redis redis-server); then
-        if redis_ping; then
-            status_line running "pid $pid  redis://127.0.0.1:$REDIS_PORT  data $(rel "$REDIS_DIR")"
-            return 0
-        fi
-        status_line starting "pid $pid  127.0.0.1:$REDIS_PORT not answering yet"
-        return 3
-    fi
-    if ! command -v redis-server >/dev/null 2>&1; then
-        status_line missing "redis-server not installed"
-    elif redis_ping; then
-        status_line foreign "127.0.0.1:$REDIS_PORT answered by a Redis not started by these scripts: $(port_owner "$REDIS_PORT")"
-    else
-        status_line stopped "127.0.0.1:$REDIS_PORT"
-    fi
-    return 3
+    managed_status redis redis-server "127.0.0.1:$REDIS_PORT" "$REDIS_PORT" redis_ping redis_installed \
+        "redis-server not installed" "a Redis" "redis://127.0.0.1:$REDIS_PORT  data $(rel "$REDIS_DIR")"
 }
 
 # redis-cli against the local server, e.g. `redis.sh cli info server`.

@@ -61,20 +61,9 @@ sm_answers() {
 
 cmd_launch() {
     forget_launch
-    local pid owner
-    if pid=$(managed_pid stripe-mock "$SM_BIN"); then
-        say "already running (pid $pid, $STRIPE_BASE)"
-        return 0
-    fi
-    [[ -x $SM_BIN ]] || die "not installed (run: $0 install)"
-    if port_open 127.0.0.1 "$SM_PORT"; then
-        owner=$(port_owner "$SM_PORT")
-        if sm_answers; then
-            warn "a Stripe mock not started by these scripts already answers on $STRIPE_BASE (${owner:-?}); using it, down.sh will not stop it"
-            return 0
-        fi
-        die "port $SM_PORT is taken by another process (${owner:-unknown}); stop it or change STRIPE_API_BASE"
-    fi
+    already_running stripe-mock "$SM_BIN" "$STRIPE_BASE" && return 0
+    sm_installed || die "not installed (run: $0 install)"
+    claim_port "$SM_PORT" "$STRIPE_BASE" sm_answers "a Stripe mock" STRIPE_API_BASE || return 0
     say "starting"
     mark_launched
     printf '\n==== %s stripe-mock start ====\n' "$(date -Is)" >>"$SM_LOG"
@@ -83,16 +72,8 @@ cmd_launch() {
 }
 
 cmd_wait() {
-    local t0 pid=""
-    t0=$(launched_at) || t0=
-    pid=$(managed_pid stripe-mock "$SM_BIN") || pid=""
-    if [[ -z $pid ]] && ! sm_answers; then
-        show_log_tail "$SM_LOG" 30
-        die "not running (start it with: $0 start)"
-    fi
-    wait_ready "$SM_TIMEOUT" "$SM_LOG" "$pid" "$SM_BIN" sm_answers
-    [[ -n $t0 ]] && say "ready ($(since "$t0")): $STRIPE_BASE (stripe-mock $STRIPE_MOCK_VERSION)"
-    return 0
+    wait_managed stripe-mock "$SM_BIN" "$SM_TIMEOUT" "$SM_LOG" "$SM_LOG" sm_answers
+    say_ready "$STRIPE_BASE (stripe-mock $STRIPE_MOCK_VERSION)"
 }
 
 cmd_stop() {
@@ -101,24 +82,11 @@ cmd_stop() {
     rm -f "$SM_HTTPS_SOCKET"
 }
 
+sm_installed() { [[ -x $SM_BIN ]]; }
+
 cmd_status() {
-    local pid
-    if pid=$(managed_pid stripe-mock "$SM_BIN"); then
-        if sm_answers; then
-            status_line running "pid $pid  $STRIPE_BASE (stripe-mock $STRIPE_MOCK_VERSION)"
-            return 0
-        fi
-        status_line starting "pid $pid  $STRIPE_BASE not answering yet"
-        return 3
-    fi
-    if [[ ! -x $SM_BIN ]]; then
-        status_line missing "not built yet ($0 install)"
-    elif sm_answers; then
-        status_line foreign "$STRIPE_BASE answered by a server not started by these scripts: $(port_owner "$SM_PORT")"
-    else
-        status_line stopped "$STRIPE_BASE"
-    fi
-    return 3
+    managed_status stripe-mock "$SM_BIN" "$STRIPE_BASE" "$SM_PORT" sm_answers sm_installed \
+        "not built yet ($0 install)" "a server" "$STRIPE_BASE (stripe-mock $STRIPE_MOCK_VERSION)"
 }
 
 component_main "$@"

@@ -21,12 +21,12 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rentezy_platform.errors import ApplicationError
 from rentezy_platform.openapi import error_schema
+from rentezy_platform.pagination import page_url
 from rentezy_platform.serializers import FilterSerializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from search import selectors
@@ -297,14 +297,9 @@ def _search_params(filters: dict[str, Any]) -> SearchParams:
 
 
 def _page_links(request: Request, params: SearchParams, page: SearchPage) -> dict[str, str | None]:
-    url = request.build_absolute_uri()
     next_url = previous_url = None
     if params.page * params.page_size < page.count:
-        next_url = replace_query_param(url, "page", params.page + 1)
+        next_url = page_url(request, params.page + 1)
     if params.page > 1:
-        previous_url = (
-            remove_query_param(url, "page")
-            if params.page == 2
-            else replace_query_param(url, "page", params.page - 1)
-        )
+        previous_url = page_url(request, params.page - 1)
     return {"next": next_url, "previous": previous_url}

@@ -1,10 +1,20 @@
 """List pagination of the public API: `?page=&page_size=` (page_size capped at
-100) rendering `{count, next, previous, results}`."""
+100) rendering `{count, next, previous, results}`.
+
+`next` and `previous` are public URLs: PUBLIC_BASE_URL (the gateway) plus the
+request's path and query, never the Host the service was called on (an
+upstream address no client can reach). A view that builds its own page links
+takes them from `page_url(request, page)` (search_service does).
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+PAGE_PARAMETER = "page"
 
 
 def _positive_int(request, name: str) -> int | None:
@@ -21,8 +31,24 @@ def _positive_int(request, name: str) -> int | None:
     return value
 
 
+def public_url(request) -> str:
+    """The URL the client called, as seen through the gateway: path and query
+    of `request` on PUBLIC_BASE_URL (the gateway forwards paths unchanged)."""
+    return settings.PUBLIC_BASE_URL + request.get_full_path()
+
+
+def page_url(request, page: int) -> str:
+    """The public URL of page `page` of the list `request` asked for (page 1
+    without a `page` parameter, as DRF does)."""
+    url = public_url(request)
+    if page == 1:
+        return remove_query_param(url, PAGE_PARAMETER)
+    return replace_query_param(url, PAGE_PARAMETER, page)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
+    page_query_param = PAGE_PARAMETER
     page_size_query_param = "page_size"
     max_page_size = 100
     last_page_strings = ()  # pages are numbers only; a page past the end is 404 not_found
@@ -46,3 +72,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
                     f"{self.max_page_size} are capped to {self.max_page_size})."
                 )
         return parameters
+
+    def get_next_link(self) -> str | None:
+        if not self.page.has_next():
+            return None
+        return page_url(self.request, self.page.next_page_number())
+
+    def get_previous_link(self) -> str | None:
+        if not self.page.has_previous():
+            return None
+        return page_url(self.request, self.page.previous_page_number())

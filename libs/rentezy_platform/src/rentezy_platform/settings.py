@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 from rentezy_platform.conf import env, is_production, load_env, required
 from rentezy_platform.logging import logging_config
 
@@ -32,6 +34,21 @@ ALLOWED_HOSTS = (
     if is_production()
     else env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 )
+
+# The public origin (the gateway) every absolute URL a service hands out starts
+# with: pagination links, image URLs, links in events. A service sees only the
+# upstream Host (127.0.0.1:8002), which no client can reach. Production must
+# name it: a loopback default there would publish URLs no browser can open.
+PUBLIC_BASE_URL = (
+    required("PUBLIC_BASE_URL")
+    if is_production()
+    else env.str(
+        "PUBLIC_BASE_URL",
+        default=f"http://127.0.0.1:{env.int('API_GATEWAY_PORT', default=8000)}",
+    )
+).rstrip("/")
+if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http:// or https:// origin.")
 
 # Apps every web service carries (the gateway, which has no database, takes only these).
 PLATFORM_WEB_APPS = [

@@ -49,12 +49,44 @@ def test_production_settings_load_with_their_secrets(tmp_path):
         "DJANGO_SECRET_KEY": "s" * 60,
         "DJANGO_ALLOWED_HOSTS": "api.rentezy.example, booking-service",
         "GATEWAY_SIGNING_KEY": "g" * 40,
+        "PUBLIC_BASE_URL": "https://api.rentezy.example",
     }
     code = "from rentezy_platform import settings as s; print(s.ALLOWED_HOSTS, s.DEBUG)"
     result = run_python(code, secrets, tmp_path)
     assert result.stdout.strip() == "['api.rentezy.example', 'booking-service'] False", (
         result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "PUBLIC_BASE_URL must be set in the environment."),
+        ("api.rentezy.example", "PUBLIC_BASE_URL must be an http:// or https:// origin."),
+    ],
+)
+def test_production_needs_the_public_origin(tmp_path, value, message):
+    """Every service hands out public links (pagination): production names the origin."""
+    env = {
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": "s" * 60,
+        "DJANGO_ALLOWED_HOSTS": "booking-service",
+        "GATEWAY_SIGNING_KEY": "g" * 40,
+    }
+    if value is not None:
+        env["PUBLIC_BASE_URL"] = value
+    result = run_python("import rentezy_platform.settings", env, tmp_path)
+    assert result.returncode == 1
+    assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_public_origin_defaults_to_the_local_gateway_without_a_trailing_slash(tmp_path):
+    code = "from rentezy_platform import settings as s; print(s.PUBLIC_BASE_URL)"
+    secrets = {"DJANGO_SECRET_KEY": "s" * 60, "GATEWAY_SIGNING_KEY": "g" * 40}
+    default = run_python(code, {**secrets, "API_GATEWAY_PORT": "8123"}, tmp_path)
+    assert default.stdout.strip() == "http://127.0.0.1:8123", default.stderr
+    given = run_python(code, {**secrets, "PUBLIC_BASE_URL": "https://rentezy.example/"}, tmp_path)
+    assert given.stdout.strip() == "https://rentezy.example", given.stderr
 
 
 def test_required_in_production(monkeypatch):

@@ -59,7 +59,7 @@ from rentezy_platform.events import (
 from rentezy_platform.inbox.services import inbox_claim, inbox_process
 from rentezy_platform.kafka.config import consumer_config, delivery_timeout_ms, producer_config
 from rentezy_platform.kafka.topics import dlq_topic, ensure_topics
-from rentezy_platform.kafka.worker import StoppableWorker, refresh_db_connection
+from rentezy_platform.kafka.worker import Backoff, StoppableWorker, refresh_db_connection
 from rentezy_platform.request_id import bind_request_id
 
 logger = logging.getLogger(__name__)
@@ -382,9 +382,12 @@ class ConsumerRunner(StoppableWorker):
     def _apply(
         self, message: Message, event: CloudEvent, handler: Handler, *, failures: int
     ) -> bool:
-        infra_delay = self.backoff_initial
-        if failures:
-            if self._stop.wait(self._retry_delay(failures)):
+        # Two schedules: outages of the database or a dependency (never
+        # dead-lettered) and handler failures (counted towards max_retries).
+        infra_backoff = self._backoff()
+        retry_backoff = self._backoff()
+        if failures:  # the fast path already failed once
+            if self._stop.wait(retry_backoff.next_delay()):
                 return False
         while True:
             try:
@@ -401,16 +404,15 @@ class ConsumerRunner(StoppableWorker):
                 )
                 if database:
                     connections[self.using].close()
-                if self._stop.wait(infra_delay):
+                if self._stop.wait(infra_backoff.next_delay()):
                     return False
-                infra_delay = min(infra_delay * 2, self.backoff_max)
                 continue
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 failures += 1
                 if failures > self.max_retries:
                     return self._dead_letter(message, exc)
                 self._log_handler_failure(event, exc, attempt=failures)
-                if self._stop.wait(self._retry_delay(failures)):
+                if self._stop.wait(retry_backoff.next_delay()):
                     return False
                 continue
             if applied:
@@ -419,8 +421,8 @@ class ConsumerRunner(StoppableWorker):
                 self.duplicates += 1
             return True
 
-    def _retry_delay(self, failures: int) -> float:
-        return min(self.backoff_initial * 2 ** (failures - 1), self.backoff_max)
+    def _backoff(self) -> Backoff:
+        return Backoff(initial=self.backoff_initial, maximum=self.backoff_max)
 
     # -- dead letters ------------------------------------------------------
 
@@ -436,7 +438,7 @@ class ConsumerRunner(StoppableWorker):
             ("original_offset", str(message.offset()).encode()),
         ]
         target = dlq_topic(message.topic())
-        delay = self.backoff_initial
+        backoff = self._backoff()
         while True:
             outcome: list[KafkaError | None] = []
             producer = self._get_dlq_producer()
@@ -468,9 +470,8 @@ class ConsumerRunner(StoppableWorker):
                 "dead-letter publish failed, retrying",
                 extra={"dlq_topic": target, "error": str(outcome[0]) if outcome else "no report"},
             )
-            if self._stop.wait(delay):
+            if self._stop.wait(backoff.next_delay()):
                 return False
-            delay = min(delay * 2, self.backoff_max)
 
     def _get_dlq_producer(self) -> Producer:
         if self._dlq_producer is None:
@@ -484,12 +485,11 @@ class ConsumerRunner(StoppableWorker):
         log("kafka client error", extra={"group_id": self.group_id, "error": err.str()})
 
     def _ensure_topics(self) -> None:
-        delay = self.backoff_initial
+        backoff = self._backoff()
         while not self._stop.is_set():
             try:
                 ensure_topics(self.topics, timeout=5.0)
                 return
             except KafkaException as exc:
                 logger.warning("consumer could not ensure topics", extra={"error": str(exc)})
-                self._stop.wait(delay)
-                delay = min(delay * 2, self.backoff_max)
+                self._stop.wait(backoff.next_delay())

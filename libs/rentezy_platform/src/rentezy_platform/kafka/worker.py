@@ -1,5 +1,6 @@
 """What the long-running workers (outbox relay, Kafka consumer) share: a
-graceful stop on SIGTERM/SIGINT and database connection hygiene."""
+graceful stop on SIGTERM/SIGINT, database connection hygiene and the one
+exponential Backoff of their retries."""
 
 from __future__ import annotations
 
@@ -13,6 +14,24 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 logger = logging.getLogger(__name__)
+
+
+class Backoff:
+    """Exponential backoff with a cap: `initial`, twice that, ... up to `maximum`;
+    `reset()` after a success."""
+
+    def __init__(self, *, initial: float, maximum: float) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self._next = initial
+
+    def next_delay(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.initial
 
 
 class StoppableWorker:

@@ -53,7 +53,7 @@ from django.db.models.functions import Now
 
 from rentezy_platform.kafka.config import delivery_timeout_ms, producer_config
 from rentezy_platform.kafka.topics import ensure_topics
-from rentezy_platform.kafka.worker import StoppableWorker, refresh_db_connection
+from rentezy_platform.kafka.worker import Backoff, StoppableWorker, refresh_db_connection
 from rentezy_platform.outbox.models import OutboxMessage
 from rentezy_platform.outbox.services import NOTIFY_CHANNEL, outbox_prune
 
@@ -83,23 +83,6 @@ class BatchResult:
     fetched: int
     sent: int
     failed: int
-
-
-class Backoff:
-    """Exponential backoff with a cap; `reset()` after a success."""
-
-    def __init__(self, *, initial: float, maximum: float) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self._next = initial
-
-    def next_delay(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self.maximum)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.initial
 
 
 class OutboxRelay(StoppableWorker):

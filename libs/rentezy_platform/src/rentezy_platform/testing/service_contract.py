@@ -50,6 +50,7 @@ class ServiceContract:
             "DJANGO_SECRET_KEY": string.ascii_letters + string.digits,
             "DJANGO_ALLOWED_HOSTS": self.service_name.replace("_", "-"),
             "GATEWAY_SIGNING_KEY": "y" * 64,
+            "PUBLIC_BASE_URL": "https://api.rentezy.example",
             "POSTGRES_HOST": "postgres",
             "POSTGRES_USER": self.service_name,
             "POSTGRES_PASSWORD": "z" * 32,
