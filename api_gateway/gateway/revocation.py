@@ -48,6 +48,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
+from gateway.background import BackgroundTask
 from gateway.tokens import TokenCache, TokenIdentity
 
 logger = logging.getLogger(__name__)
@@ -160,8 +161,10 @@ def apply_revocation(
         listener.revoke(revocation)
 
 
-class RevocationSubscriber:
+class RevocationSubscriber(BackgroundTask):
     """Runs for the life of the process (one task); see the module docstring."""
+
+    task_name = "revocations"
 
     def __init__(
         self,
@@ -173,24 +176,10 @@ class RevocationSubscriber:
         self._redis_url = redis_url
         self._cache = cache
         self._listeners = tuple(listeners)
-        self._task: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
         # +1 on every confirmed (re)subscription: whoever could not be told
         # during a gap (gateway.sockets) sees that one happened.
         self.epoch = 0
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="revocations")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
 
     async def _run(self) -> None:
         attempt = 0

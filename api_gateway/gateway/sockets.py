@@ -37,6 +37,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
+from gateway.background import BackgroundTask
 from gateway.revocation import Revocation
 from gateway.tokens import AuthUnavailable, InvalidToken, TokenIdentity
 
@@ -159,9 +160,11 @@ class SocketRegistry:
         return [(index, name) for index, name in keys if name]
 
 
-class SocketWatch:
+class SocketWatch(BackgroundTask):
     """Re-validates the open sockets' tokens while revocations cannot reach
     them (see the module docstring). One task per process."""
+
+    task_name = "socket-watch"
 
     def __init__(
         self,
@@ -177,20 +180,6 @@ class SocketWatch:
         self._subscribed = subscribed
         self._epoch = epoch
         self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="socket-watch")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
 
     async def _run(self) -> None:
         seen_epoch = self._epoch()
