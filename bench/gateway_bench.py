@@ -47,9 +47,7 @@ upstream share the CPUs: the ratios, not the absolute numbers, are the point.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
 import resource
 import runpy
@@ -64,6 +62,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from stats import machine, write_results  # bench/ is the script folder: on sys.path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GATEWAY_DIR = REPO_ROOT / "api_gateway"
@@ -387,9 +386,7 @@ def main() -> None:
     upstream_url, upstream = start_upstream(base_env)
     results: dict = {
         "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
+            **machine(),
             # Other work on the machine (other suites) skews the throughput figures.
             "load_average": [round(x, 2) for x in os.getloadavg()],
         },
@@ -578,8 +575,7 @@ def main() -> None:
             stop(processes)
         stop(upstream)
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(RESULTS, results)
 
     direct = results["direct"]
     print()

@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
-import platform as platform_module
 import sys
 import tempfile
 import threading
@@ -46,7 +44,7 @@ RESULTS = REPO_ROOT / "bench" / "results" / "images.json"
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from conftest import Platform  # noqa: E402
-from stats import percentile  # noqa: E402
+from stats import machine, percentile, write_results  # noqa: E402
 from support import register_account  # noqa: E402
 
 LARGEST_ACCEPTED_SIDE = 4898  # 23.99 MP
@@ -208,15 +206,10 @@ def main() -> None:
         f"{len(largest)} bytes",
         "png_7000": f"7000x7000 RGB, {len(png_7000)} bytes",
         "services": "gateway (uvicorn), auth/property (gunicorn 2x4)",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform_module.python_version(),
-            "platform": platform_module.platform(),
-        },
+        "machine": machine(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(RESULTS, results)
     b, u = results["bounded"], results["unbounded"]
     print(
         f"image bench ({os.cpu_count()} CPUs, load average {results['load_average_before'][0]} "

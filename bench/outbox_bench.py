@@ -28,7 +28,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import resource
 import signal
 import statistics
@@ -38,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stats import percentile  # bench/ is the script folder: on sys.path
+from stats import machine, percentile, write_results  # bench/ is the script folder: on sys.path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LIB_DIR = REPO_ROOT / "libs" / "rentezy_platform"
@@ -375,15 +374,10 @@ def main() -> None:
         "producer": "idempotent, acks=all, linger.ms=5, lz4",
         "topic_partitions": 3,
         "database": BENCH_DB,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(RESULTS, results)
 
     t, lat = results["throughput"], results["latency"]
     print(

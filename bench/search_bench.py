@@ -31,9 +31,7 @@ load average is recorded with the figures: on 2 shared cores it matters.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform as platform_module
 import random
 import string
 import subprocess
@@ -50,7 +48,7 @@ RESULTS = REPO_ROOT / "bench" / "results" / "search.json"
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from conftest import PYTHON, Platform  # noqa: E402
-from stats import percentile  # noqa: E402
+from stats import machine, percentile, write_results  # noqa: E402
 from support import register_account  # noqa: E402
 
 QUERY_P95_GOAL_MS = 50.0
@@ -313,15 +311,10 @@ def main() -> None:
     results["setup"] = {
         "services": "gateway (uvicorn), auth/property/search (gunicorn 2x4), property relay, "
         "search consumer; OpenSearch single node",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform_module.python_version(),
-            "platform": platform_module.platform(),
-        },
+        "machine": machine(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(RESULTS, results)
 
     q, lag, s = results["queries"], results["indexing_lag"], results["seed"]
     g, d, c = q["gateway_one_client"], q["direct_one_client"], q["gateway_concurrent"]
