@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from conftest import Platform  # noqa: E402
 from stats import machine, percentile, write_results  # noqa: E402
-from support import register_account  # noqa: E402
+from support import property_body, register_account  # noqa: E402
 
 LARGEST_ACCEPTED_SIDE = 4898  # 23.99 MP
 UNBOUNDED_ENV = {
@@ -53,27 +53,6 @@ UNBOUNDED_ENV = {
     "PROPERTY_IMAGE_MAX_JPEG_PIXELS": "50000000",
     "PROPERTY_IMAGE_DECODE_CONCURRENCY": "8",
     "PROPERTY_IMAGE_DECODE_QUEUE": "0",
-}
-PROPERTY = {
-    "title": "Bench flat",
-    "description": "Memory benchmark.",
-    "property_type": "apartment",
-    "address_line1": "1 Bench Street",
-    "city": "Lisbon",
-    "state": "Lisboa",
-    "postal_code": "1100-001",
-    "country": "PT",
-    "latitude": "38.722252",
-    "longitude": "-9.139337",
-    "bedrooms": 2,
-    "bathrooms": "1.0",
-    "area_sqft": 800,
-    "monthly_rent": "1000.00",
-    "currency": "EUR",
-    "deposit": "2000.00",
-    "amenities": [],
-    "available_from": "2027-01-01",
-    "status": "listed",
 }
 
 
@@ -165,7 +144,7 @@ def run(name: str, env: dict[str, str], uploads: list[bytes], rounds: int) -> di
             owner = register_account(client, role="landlord")
             property_ids = []
             for _ in range(rounds * 2):
-                response = client.post("/api/properties", json=PROPERTY, headers=owner.headers)
+                response = client.post("/api/properties", json=property_body(title="Bench flat"), headers=owner.headers)
                 response.raise_for_status()
                 property_ids.append(response.json()["id"])
         results = []

@@ -71,3 +71,30 @@ def wait_for_status(call: Callable[[], httpx.Response], status: int, *, within: 
             f"still {response.status_code} after {elapsed:.2f}s: {response.text}"
         )
         time.sleep(0.02)
+
+
+def property_body(**overrides) -> dict:
+    """A valid, listed property (API.md fields), with `overrides`."""
+    body = {
+        "title": "Bright two-bedroom flat",
+        "description": "Quiet street, close to the tram, south-facing balcony.",
+        "property_type": "apartment",
+        "address_line1": "12 Example Street",
+        "city": "Lisbon",
+        "state": "Lisboa",
+        "postal_code": "1100-001",
+        "country": "PT",
+        "latitude": "38.722252",
+        "longitude": "-9.139337",
+        "bedrooms": 2,
+        "bathrooms": "1.5",
+        "area_sqft": 850,
+        "monthly_rent": "1450.00",
+        "currency": "EUR",
+        "deposit": "2900.00",
+        "amenities": ["balcony", "elevator"],
+        "available_from": "2027-01-01",
+        "status": "listed",
+    }
+    body.update(overrides)
+    return body

@@ -88,7 +88,7 @@ def png_7000() -> bytes:
 
 
 def _create_property(gw: httpx.Client, landlord) -> str:
-    from test_property_search_e2e import property_body
+    from support import property_body
 
     response = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
     assert response.status_code == 201, response.text

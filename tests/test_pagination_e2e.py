@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_property_search_e2e import property_body, wait_for_search
+from support import property_body
+from test_property_search_e2e import wait_for_search
 
 pytestmark = pytest.mark.services("auth", "property", "search")
 

@@ -24,6 +24,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from PIL import Image
 from rentezy_platform.testing import KafkaTestConsumer
+from support import property_body
 
 pytestmark = pytest.mark.services("auth", "property", "search")
 
@@ -37,32 +38,6 @@ PYTHON_CWD_SEARCH = "search_service"
 def token() -> str:
     """A word no other property has: full text finds exactly ours."""
     return "".join(random.choices(string.ascii_lowercase, k=12))
-
-
-def property_body(**overrides) -> dict:
-    body = {
-        "title": "Bright two-bedroom flat",
-        "description": "Quiet street, close to the tram, south-facing balcony.",
-        "property_type": "apartment",
-        "address_line1": "12 Example Street",
-        "city": "Lisbon",
-        "state": "Lisboa",
-        "postal_code": "1100-001",
-        "country": "PT",
-        "latitude": "38.722252",
-        "longitude": "-9.139337",
-        "bedrooms": 2,
-        "bathrooms": "1.5",
-        "area_sqft": 850,
-        "monthly_rent": "1450.00",
-        "currency": "EUR",
-        "deposit": "2900.00",
-        "amenities": ["balcony", "elevator"],
-        "available_from": "2027-01-01",
-        "status": "listed",
-    }
-    body.update(overrides)
-    return body
 
 
 @pytest.fixture
