@@ -132,6 +132,28 @@ def test_a_valid_token_past_the_ip_budget_still_works_once_cached(
     assert {r.json()["id"] for r in cached} == {account.id}
 
 
+def test_ipv6_clients_share_one_budget_per_64_and_mapped_ipv4_counts_as_ipv4(extra_gateway):
+    """Behind one trusted proxy (X-Forwarded-For believed for one hop): every
+    address of a /64 spends one budget, another /64 has its own, and an
+    IPv4-mapped IPv6 address is the IPv4 address."""
+    client = extra_gateway(
+        "gateway-ipv6", GATEWAY_TRUSTED_PROXY_HOPS="1", GATEWAY_ANON_BUDGET_PER_MINUTE="3"
+    )
+
+    def status_from(address: str) -> int:
+        return client.get("/api/properties", headers={"X-Forwarded-For": address}).status_code
+
+    same_64 = ["2001:db8:1:2::a", "2001:db8:1:2::b", "2001:db8:1:2:ffff:ffff:ffff:ffff"]
+    assert [status_from(a) for a in same_64] == [200, 200, 200]
+    assert status_from("2001:db8:1:2::d") == 429
+    assert status_from("2001:db8:1:3::a") == 200  # the next /64
+
+    mapped = ["::ffff:198.51.100.7", "::ffff:198.51.100.7", "198.51.100.7"]
+    assert [status_from(a) for a in mapped] == [200, 200, 200]
+    assert status_from("::ffff:198.51.100.7") == 429
+    assert status_from("198.51.100.8") == 200
+
+
 # --- point 3: image uploads per user ------------------------------------------------------------
 
 
