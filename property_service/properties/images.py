@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageOps, UnidentifiedImageError
-from rentezy_platform.errors import ApplicationError
+from rentezy_platform.errors import InvalidInput
 from rest_framework.exceptions import APIException
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
@@ -61,8 +61,8 @@ _UPRIGHT = {
 _ORIENTATION_TAG = 0x0112
 
 
-def invalid_image(message: str) -> ApplicationError:
-    return ApplicationError("invalid", "Invalid input.", fields={"image": [message]})
+def invalid_image(message: str) -> InvalidInput:
+    return InvalidInput(fields={"image": [message]})
 
 
 class ImagesBusy(APIException):
@@ -140,7 +140,7 @@ class StoredImage:
     height: int
 
 
-def _too_large(max_pixels: int) -> ApplicationError:
+def _too_large(max_pixels: int) -> InvalidInput:
     return invalid_image(f"The image is too large: at most {max_pixels} pixels.")
 
 

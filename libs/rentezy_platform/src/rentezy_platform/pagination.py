@@ -11,24 +11,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from rentezy_platform.serializers import PageFilterSerializer
 
 PAGE_PARAMETER = "page"
 
 
-def _positive_int(request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        # DRF would silently fall back to defaults; the API promises 400 for bad parameters.
-        raise ValidationError({name: ["A positive integer is required."]})
-    return value
+def _page_parameters(request) -> dict:
+    """`page` and `page_size`, validated once for every list (DRF would silently
+    fall back to defaults; the API promises 400 for bad parameters)."""
+    return PageFilterSerializer.from_query(request.query_params)
 
 
 def public_url(request) -> str:
@@ -54,15 +47,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
     last_page_strings = ()  # pages are numbers only; a page past the end is 404 not_found
 
     def get_page_size(self, request) -> int:
-        page_size = _positive_int(request, self.page_size_query_param)
+        page_size = _page_parameters(request).get(self.page_size_query_param)
         return self.page_size if page_size is None else min(page_size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
-        _positive_int(request, self.page_query_param)
+        _page_parameters(request)
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view):
-        # The schema says what _positive_int enforces (DRF's says any integer).
+        # The schema says what PageFilterSerializer enforces (DRF's says any integer).
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"] = {"type": "integer", "minimum": 1}
