@@ -320,9 +320,14 @@ def test_concurrent_archives_publish_one_event():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_image_uploads_get_distinct_positions_and_versions(media_root):
+def test_concurrent_image_uploads_get_distinct_positions_and_versions(media_root, monkeypatch):
+    from properties import images
+
     from tests.conftest import image_bytes, upload_file
 
+    # Four decodes at once: this test is about positions and versions under
+    # concurrency, not the per-process decode limit (test_images.py covers it).
+    monkeypatch.setattr(images, "_decode_slots", images._DecodeSlots(concurrency=4, queue=0))
     owner = Caller.new("landlord")
     property = make_property(owner)
 
