@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.conf import settings
@@ -32,7 +31,9 @@ from rentezy_platform.pagination import PageNumberPagination
 from rentezy_platform.serializers import (
     FilterSerializer,
     PageFilterSerializer,
+    StrictDateField,
     StrictInputSerializer,
+    StrictIntegerField,
     StringField,
 )
 from rentezy_platform.trust import IsInternalService
@@ -74,8 +75,6 @@ EXPORT_DEFAULT_LIMIT = 500
 EXPORT_MAX_LIMIT = 1000
 # An image plus its multipart framing (boundaries, part headers).
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2099, 12, 31)
 
 # Fields of a property object a client can read but never write.
 READ_ONLY_FIELDS = frozenset(
@@ -84,15 +83,6 @@ READ_ONLY_FIELDS = frozenset(
 
 
 # --- input fields -----------------------------------------------------------------
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """JSON integers only: not `"3"`, `3.0` or `true`."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 _DECIMAL_STRING = re.compile(r"[+-]?[0-9]{1,20}(\.[0-9]{1,20})?")
@@ -125,9 +115,7 @@ def _decimal_places(value: Decimal) -> int:
 # MONEY_MAX_MINOR / 100; `allow_zero` for deposits); digits without leading zeros.
 _MONEY_MAX = format_minor(MONEY_MAX_MINOR)
 _MONEY_DIGITS = len(_MONEY_MAX.split(".")[0]) - 1
-MONEY_PATTERN = (
-    rf"^({re.escape(_MONEY_MAX)}|[1-9][0-9]{{0,{_MONEY_DIGITS - 1}}}\.[0-9]{{2}}|0\.(0[1-9]|[1-9][0-9]))$"
-)
+MONEY_PATTERN = rf"^({re.escape(_MONEY_MAX)}|[1-9][0-9]{{0,{_MONEY_DIGITS - 1}}}\.[0-9]{{2}}|0\.(0[1-9]|[1-9][0-9]))$"
 MONEY_OR_ZERO_PATTERN = (
     rf"^({re.escape(_MONEY_MAX)}|[1-9][0-9]{{0,{_MONEY_DIGITS - 1}}}\.[0-9]{{2}}|0\.[0-9]{{2}})$"
 )
@@ -258,31 +246,6 @@ class CodeSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         return {"type": "string", "enum": sorted(self.target.codes)}
-
-
-# Years 2000-2099 are EARLIEST_DATE..LATEST_DATE.
-@extend_schema_field(
-    {"type": "string", "format": "date", "pattern": r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$", "nullable": True}
-)
-class StrictDateField(serializers.DateField):
-    """`YYYY-MM-DD` strings only, from 2000-01-01 to 2099-12-31."""
-
-    default_error_messages = {
-        **serializers.DateField.default_error_messages,
-        "invalid": "Enter a date as YYYY-MM-DD.",
-        "range": f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.",
-    }
-
-    def to_internal_value(self, value) -> date:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            self.fail("invalid")
-        try:
-            parsed = date.fromisoformat(value)
-        except ValueError:
-            self.fail("invalid")
-        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
-            self.fail("range")
-        return parsed
 
 
 @extend_schema_field(

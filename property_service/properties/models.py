@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models.functions import Length, Mod
 from django.db.models.lookups import Exact, LessThanOrEqual
 from django.utils import timezone
+from rentezy_platform.money import MONEY_DECIMAL_PLACES, format_minor, to_minor  # noqa: F401  (re-exported)
 
 from properties.countries import COUNTRY_CODES
 
@@ -40,7 +41,6 @@ AREA_SQFT_MAX = 1_000_000
 COORDINATE_DECIMAL_PLACES = 6
 
 # Money: at most 1,000,000.00 of any supported currency a month.
-MONEY_DECIMAL_PLACES = 2
 MONEY_MAX_MINOR = 1_000_000_00
 
 
@@ -127,16 +127,6 @@ class Currency(models.TextChoices):
 
 
 DEFAULT_CURRENCY = Currency.USD
-
-
-def to_minor(amount: Decimal) -> int:
-    """`Decimal("1450.00")` → 145000 (the amount has at most two places)."""
-    return int(amount.scaleb(MONEY_DECIMAL_PLACES).to_integral_exact())
-
-
-def format_minor(minor: int) -> str:
-    """145000 → `"1450.00"`."""
-    return f"{Decimal(minor).scaleb(-MONEY_DECIMAL_PLACES):.{MONEY_DECIMAL_PLACES}f}"
 
 
 def media_url(path: str) -> str:

@@ -12,13 +12,20 @@ an `InputSerializer` for the body, a `FilterSerializer` for the query).
   a body: a bad value (an empty one included) is a 400 `invalid` naming the
   parameter. Unknown parameters are ignored (caches and trackers add their
   own). `PageFilterSerializer` adds the paginator's `page` and `page_size`.
+- `StrictIntegerField`, `StrictDateField` (`YYYY-MM-DD`, years 2000-2099),
+  `StrictDateTimeField` (ISO 8601 with an explicit offset, years 2000-2099):
+  the JSON type and format the schema promises, nothing DRF would coerce.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 READ_ONLY_MESSAGE = "This field cannot be set."
@@ -40,6 +47,80 @@ class StringField(_StringsOnly, serializers.CharField):
 
 class StrictEmailField(_StringsOnly, serializers.EmailField):
     pass
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """JSON integers only: not `"3"`, `3.0` or `true`."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+
+
+# Years 2000-2099 are EARLIEST_DATE..LATEST_DATE.
+@extend_schema_field(
+    {"type": "string", "format": "date", "pattern": r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"}
+)
+class StrictDateField(serializers.DateField):
+    """`YYYY-MM-DD` strings only, from 2000-01-01 to 2099-12-31."""
+
+    default_error_messages = {
+        **serializers.DateField.default_error_messages,
+        "invalid": "Enter a date as YYYY-MM-DD.",
+        "range": f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.",
+    }
+
+    def to_internal_value(self, value) -> date:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            self.fail("invalid")
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            self.fail("invalid")
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            self.fail("range")
+        return parsed
+
+
+_DATETIME = re.compile(
+    r"20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": "^" + _DATETIME.pattern + "$",
+        "example": "2027-01-15T14:00:00Z",
+    }
+)
+class StrictDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 timestamp with an explicit offset (`Z` or `+02:00`): a
+    time without one would be read in some zone the client did not choose.
+    Years 2000-2099; returned as an aware UTC datetime."""
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "invalid": ('Enter a date and time with its offset, as ISO 8601: "2027-01-15T14:00:00Z".'),
+    }
+
+    def to_internal_value(self, value) -> datetime:
+        if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+            self.fail("invalid")
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            self.fail("invalid")
+        return parsed.astimezone(UTC)
 
 
 class StrictInputSerializer(serializers.Serializer):
