@@ -29,6 +29,8 @@ SERVICES = {
 }
 RELAYS = ["auth", "property", "booking", "rent", "chat"]
 CONSUMERS = ["search", "booking", "rent", "notification"]
+# Celery worker and Beat of the services that run tasks (`celery -A config ...`).
+CELERY = ["booking"]
 
 
 def stack_processes(repo_root: Path) -> dict[int, str]:
@@ -48,11 +50,14 @@ def stack_processes(repo_root: Path) -> dict[int, str]:
     return found
 
 
-def worker_pid(repo_root: Path, service_dir: str, command: str) -> int | None:
-    """The pid of `manage.py <command>` run from `service_dir` (the respawned
-    child, not its respawn supervisor)."""
-    for pid, cmdline in stack_processes(repo_root).items():
-        if f"manage.py {command}" in cmdline and "rentezy_platform.respawn" not in cmdline:
+def worker_pid(
+    repo_root: Path, service_dir: str, command: str, *, program: str = "manage.py"
+) -> int | None:
+    """The pid of `<program> <command>` (`manage.py outbox_relay`, `celery -A
+    config beat`) run from `service_dir` (the respawned child, not its respawn
+    supervisor; for a Celery worker its main process)."""
+    for pid, cmdline in sorted(stack_processes(repo_root).items()):
+        if f"{program} {command}" in cmdline and "rentezy_platform.respawn" not in cmdline:
             try:
                 cwd = os.readlink(f"/proc/{pid}/cwd")
             except OSError:
@@ -105,6 +110,11 @@ def test_dev_up_runs_every_service_and_worker_and_dev_down_leaves_nothing(repo_r
         assert worker_pid(repo_root, f"{name}_service", "outbox_relay"), f"{name} relay"
     for name in CONSUMERS:
         assert worker_pid(repo_root, f"{name}_service", "consume"), f"{name} consumer"
+    for name in CELERY:
+        for kind in ("worker", "beat"):
+            assert worker_pid(
+                repo_root, f"{name}_service", f"-A config {kind}", program="celery"
+            ), f"{name} celery {kind}"
 
     # A relay killed outright is started again by its respawn supervisor, and
     # the rest of the stack is untouched.

@@ -36,7 +36,9 @@ CORS_ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 CORS_ALLOWED_HEADERS = frozenset(
     {"authorization", "content-type", "idempotency-key", "x-request-id", "accept", "accept-language"}
 )
-CORS_EXPOSED_HEADERS = "X-Request-ID, Retry-After, Location, Content-Disposition"
+CORS_EXPOSED_HEADERS = (
+    "X-Request-ID, Retry-After, Location, Content-Disposition, Idempotent-Replayed"
+)
 CORS_MAX_AGE = "600"
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

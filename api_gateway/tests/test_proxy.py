@@ -363,7 +363,7 @@ def test_cors_headers_on_responses_to_the_web_app(gw):
 
     assert response.headers["access-control-allow-origin"] == WEB_ORIGIN
     assert response.headers["access-control-expose-headers"] == (
-        "X-Request-ID, Retry-After, Location, Content-Disposition"
+        "X-Request-ID, Retry-After, Location, Content-Disposition, Idempotent-Replayed"
     )
     assert "Origin" in response.headers["vary"]
 
