@@ -165,5 +165,5 @@ def test_it_waits_for_the_projection_then_fails_clearly():
     assert str(raised.value).startswith(
         "After 1.5 s the property projection holds 4 of the 6 demo properties."
     )
-    assert "waiting for the property projection: 4/6 demo properties so far" in out.getvalue()
+    assert "waiting for the property projection: 4/6 demo properties so far (0 s)" in out.getvalue()
     assert snapshot() == {"slots": 0, "bookings": 0, "reservations": 0, "events": 0}

@@ -38,6 +38,7 @@ from bookings.models import (
 from bookings.services import Actor
 
 POLL_SECONDS = 1.0
+PROGRESS_SECONDS = 10.0
 
 
 class Command(BaseCommand):
@@ -87,18 +88,19 @@ class Command(BaseCommand):
         )
 
     def _wait_for_projection(self, property_ids: list[uuid.UUID], *, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last = -1
+        started = time.monotonic()
+        deadline = started + timeout
+        last, said_at = -1, started
         while True:
             found = PropertyProjection.objects.filter(pk__in=property_ids).count()
             if found == len(property_ids):
                 return
-            if found != last:
+            if found != last or time.monotonic() - said_at >= PROGRESS_SECONDS:
                 self.stdout.write(
                     f"  waiting for the property projection: {found}/{len(property_ids)} "
-                    "demo properties so far"
+                    f"demo properties so far ({time.monotonic() - started:.0f} s)"
                 )
-                last = found
+                last, said_at = found, time.monotonic()
             if time.monotonic() >= deadline:
                 raise CommandError(
                     f"After {timeout:g} s the property projection holds {found} of the "
