@@ -20,10 +20,21 @@ printf '==> demo accounts (auth_service)\n'
 printf '==> demo properties (property_service)\n'
 (cd property_service && "$PY" manage.py seed "$@")
 
+# The other services seed against the same demo properties: they get the same
+# --count and --seed (booking_service waits until its projection holds them).
+DEMO_ARGS=()
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --count|--seed) DEMO_ARGS+=("${args[$i]}" "${args[$((i + 1))]:-}"); i=$((i + 1)) ;;
+    --count=*|--seed=*) DEMO_ARGS+=("${args[$i]}") ;;
+  esac
+done
+
 for service in booking_service rent_service chat_service notification_service search_service; do
   if compgen -G "$service/*/management/commands/seed.py" >/dev/null; then
     printf '==> seeding %s\n' "$service"
-    (cd "$service" && "$PY" manage.py seed)
+    (cd "$service" && "$PY" manage.py seed ${DEMO_ARGS[@]+"${DEMO_ARGS[@]}"})
   fi
 done
 printf '==> demo data loaded. Log in as alex.morgan@tenants.rentezy.dev (tenant) or any\n'
