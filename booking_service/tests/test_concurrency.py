@@ -3,6 +3,7 @@ each on its own database connection, committing for real (transaction=True)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from bookings.models import (
     ViewingBooking,
     ViewingSlot,
 )
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from rentezy_platform.idempotency.models import IdempotencyRecord
@@ -42,6 +44,35 @@ def test_32_tenants_racing_for_7_places_book_exactly_7(landlord):
     assert ViewingBooking.objects.count() == 7
     # One viewing_booked per place taken; a refused booking left no event behind.
     assert OutboxMessage.objects.count() == 7
+
+
+def test_negative_control_a_read_then_write_booking_overbooks(landlord):
+    # The same race against the naive pattern (read the places left, then write
+    # them back minus one): lost updates let more tenants in than there are
+    # places, which is what the race test above would catch.
+    slot = make_slot(landlord, listed_property(landlord), capacity=7)
+    tenants = [Caller.new("tenant") for _ in range(32)]
+
+    def naive_book(i: int) -> bool:
+        with transaction.atomic():
+            current = ViewingSlot.objects.get(pk=slot.pk)
+            if current.available_slots <= 0:
+                return False
+            time.sleep(0.05)  # the gap between the read and the write
+            current.available_slots -= 1
+            current.save(update_fields=["available_slots"])
+            ViewingBooking.objects.create(
+                slot=current,
+                property_id=current.property_id,
+                tenant_id=tenants[i].user_id,
+                landlord_id=current.landlord_id,
+            )
+        return True
+
+    results = run_concurrently(32, naive_book)
+
+    assert all(isinstance(r, bool) for r in results), results
+    assert ViewingBooking.objects.filter(slot=slot).count() > 7
 
 
 def test_ten_tenants_racing_for_overlapping_dates_get_one_reservation(landlord):
