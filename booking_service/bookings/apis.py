@@ -25,6 +25,7 @@ from rentezy_platform.serializers import (
     StrictDateTimeField,
     StrictInputSerializer,
     StrictIntegerField,
+    StrictUUIDField,
 )
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -145,7 +146,7 @@ class SlotListCreateApi(APIView):
     class SlotInputSerializer(StrictInputSerializer):
         read_only_keys = frozenset({"id", "available_slots", "status"})
 
-        property_id = serializers.UUIDField(
+        property_id = StrictUUIDField(
             error_messages={"invalid": "A property id (UUID) is required."}
         )
         starts_at = StrictDateTimeField(help_text="In the future, with its offset.")
@@ -233,7 +234,7 @@ class BookingListCreateApi(APIView):
     class BookingInputSerializer(StrictInputSerializer):
         read_only_keys = frozenset({"id", "status", "tenant_id", "property_id"})
 
-        slot_id = serializers.UUIDField(error_messages={"invalid": "A slot id (UUID) is required."})
+        slot_id = StrictUUIDField(error_messages={"invalid": "A slot id (UUID) is required."})
 
     @extend_schema(
         tags=["bookings"],
@@ -324,7 +325,7 @@ class ReservationListCreateApi(APIView):
     class ReservationInputSerializer(StrictInputSerializer):
         read_only_keys = frozenset({"id", "status", "tenant_id", "landlord_id"})
 
-        property_id = serializers.UUIDField(
+        property_id = StrictUUIDField(
             error_messages={"invalid": "A property id (UUID) is required."}
         )
         start_date = StrictDateField(help_text="Move-in day: today or later.")

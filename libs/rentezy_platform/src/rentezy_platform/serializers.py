@@ -6,8 +6,8 @@ an `InputSerializer` for the body, a `FilterSerializer` for the query).
   the same body: a typo never passes silently and nothing is set by mass
   assignment. Keys the client may read but never write (`id`, `owner_id`...)
   are listed in `read_only_keys` and get a message saying so.
-- `StringField` / `StrictEmailField`: JSON strings only (DRF's CharField turns
-  `5` into `"5"`).
+- `StringField` / `StrictEmailField` / `StrictUUIDField`: JSON strings only
+  (DRF's CharField turns `5` into `"5"`, its UUIDField into a UUID).
 - `FilterSerializer`: query parameters (`request.query_params`), validated like
   a body: a bad value (an empty one included) is a 400 `invalid` naming the
   parameter. Unknown parameters are ignored (caches and trackers add their
@@ -47,6 +47,11 @@ class StringField(_StringsOnly, serializers.CharField):
 
 class StrictEmailField(_StringsOnly, serializers.EmailField):
     pass
+
+
+class StrictUUIDField(_StringsOnly, serializers.UUIDField):
+    """UUID strings only: DRF's UUIDField turns the JSON integer `5` into
+    00000000-0000-0000-0000-000000000005."""
 
 
 class StrictIntegerField(serializers.IntegerField):
