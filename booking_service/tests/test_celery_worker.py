@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from bookings import services
 from bookings.models import RentalReservation, ReservationStatus
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rentezy_platform.outbox.models import OutboxMessage
 
@@ -98,3 +98,113 @@ def test_beat_expires_a_pending_reservation_past_its_response_time_once(tenant, 
         == 1
     )
     assert "bookings.expire_pending_reservations" in log.read_text()
+
+
+def _wait(condition, *, seconds: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"never {what}:\n{log.read_text()[-3000:]}"
+        time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_release_leaves_it_to_the_redelivered_task_once(
+    tenant, landlord, tmp_path, settings
+):
+    import psycopg
+    from bookings import tasks
+
+    settings.RESERVATION_PAYMENT_GRACE_SECONDS = 2
+    prop = listed_property(landlord)
+    today = timezone.now().date()
+    reservation = services.reservation_create(
+        actor=actor(tenant),
+        property_id=prop.pk,
+        start_date=today + timedelta(days=10),
+        end_date=today + timedelta(days=100),
+    )
+    services.reservation_approve(actor=actor(landlord), reservation_id=reservation.pk)
+    with transaction.atomic():
+        services.reservation_first_payment_failed(
+            data={"reservation_id": str(reservation.pk), "is_first_invoice": True}
+        )
+    reservation.refresh_from_db()
+    assert reservation.release_after is not None
+
+    # No Beat here: only the task itself can release it.
+    env = _celery_env()
+    env["CELERY_VISIBILITY_TIMEOUT"] = "5"
+    queue = env["CELERY_QUEUE_PREFIX"] + "booking_service"
+    log = tmp_path / "worker.log"
+    worker_args = ["worker", "--concurrency", "1", "--without-gossip", "--without-mingle"]
+    db = connection.settings_dict
+    locker = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"],
+    )
+    watcher = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"],
+        autocommit=True,
+    )
+
+    def blocked() -> bool:
+        row = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE%%'"
+        ).fetchone()
+        return row[0] == 1
+
+    first = _start(worker_args, env=env, log=log)
+    second = None
+    try:
+        # The test holds the row: the task's conditional UPDATE waits on it.
+        locker.execute(
+            "SELECT id FROM bookings_rentalreservation WHERE id = %s FOR UPDATE", [reservation.pk]
+        )
+        tasks.release_unpaid_reservation.apply_async(
+            args=[str(reservation.pk)], eta=reservation.release_after, queue=queue
+        )
+        _wait(blocked, seconds=30, what="blocked on the row lock", log=log)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        locker.rollback()
+        reservation.refresh_from_db()
+        assert reservation.status == ReservationStatus.CONFIRMED
+        # kombu scans for unacknowledged messages past the visibility timeout
+        # when a worker connects (then only every few minutes): start the new
+        # worker once the killed one's delivery is older than that timeout.
+        time.sleep(6)
+        second = _start(worker_args, env=env, log=log)
+
+        def released() -> bool:
+            reservation.refresh_from_db()
+            return reservation.status == ReservationStatus.CANCELLED
+
+        _wait(released, seconds=40, what="released by the redelivered task", log=log)
+        time.sleep(2)
+    finally:
+        for process in (first, second):
+            if process is not None:
+                _stop(process)
+        locker.close()
+        watcher.close()
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.CANCELLED
+    assert reservation.reason == "first_payment_failed"
+    assert (
+        OutboxMessage.objects.filter(
+            type="rentezy.booking.rental_cancelled.v1", key=str(reservation.pk)
+        ).count()
+        == 1
+    )
+    text = log.read_text()
+    # Received by the killed worker, then delivered again to the new one.
+    assert text.count("bookings.release_unpaid_reservation[") >= 2, text[-3000:]
+    assert f"release of reservation {reservation.pk}: released" in text
