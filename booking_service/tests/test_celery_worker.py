@@ -208,3 +208,72 @@ def test_a_worker_killed_mid_release_leaves_it_to_the_redelivered_task_once(
     # Received by the killed worker, then delivered again to the new one.
     assert text.count("bookings.release_unpaid_reservation[") >= 2, text[-3000:]
     assert f"release of reservation {reservation.pk}: released" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_later_payment_succeeded_prevents_the_release_and_a_second_run_changes_nothing(
+    tenant, other_tenant, landlord, tmp_path, settings
+):
+    from bookings import tasks
+
+    settings.RESERVATION_PAYMENT_GRACE_SECONDS = 2
+    today = timezone.now().date()
+    paid, unpaid = (
+        services.reservation_create(
+            actor=actor(who),
+            property_id=listed_property(landlord).pk,
+            start_date=today + timedelta(days=10),
+            end_date=today + timedelta(days=100),
+        )
+        for who in (tenant, other_tenant)
+    )
+    for reservation in (paid, unpaid):
+        services.reservation_approve(actor=actor(landlord), reservation_id=reservation.pk)
+        for _ in range(2):  # a duplicated failure keeps the first deadline
+            with transaction.atomic():
+                services.reservation_first_payment_failed(
+                    data={"reservation_id": str(reservation.pk), "is_first_invoice": True}
+                )
+        reservation.refresh_from_db()
+    services.reservation_first_payment_succeeded(
+        data={"reservation_id": str(paid.pk), "is_first_invoice": True}
+    )
+
+    env = _celery_env()  # Beat every second: release_due_reservations every 5 s
+    queue = env["CELERY_QUEUE_PREFIX"] + "booking_service"
+    log = tmp_path / "celery.log"
+    for reservation in (paid, unpaid, unpaid):  # the unpaid one's task sent twice
+        tasks.release_unpaid_reservation.apply_async(
+            args=[str(reservation.pk)], eta=unpaid.release_after, queue=queue
+        )
+    processes = [
+        _start(
+            ["worker", "--concurrency", "1", "--without-gossip", "--without-mingle"],
+            env=env,
+            log=log,
+        ),
+        _start(["beat", "--scheduler", "celery.beat:Scheduler"], env=env, log=log),
+    ]
+    try:
+        _wait(
+            lambda: (
+                log.read_text().count("bookings.release_due_reservations[") >= 2
+                and log.read_text().count(": nothing to do") >= 2
+            ),
+            seconds=40,
+            what="ran every task and a Beat sweep",
+            log=log,
+        )
+    finally:
+        for process in processes:
+            _stop(process)
+    paid.refresh_from_db()
+    unpaid.refresh_from_db()
+    assert (paid.status, paid.first_invoice_paid) == (ReservationStatus.CONFIRMED, True)
+    assert (unpaid.status, unpaid.reason) == (ReservationStatus.CANCELLED, "first_payment_failed")
+    cancelled = OutboxMessage.objects.filter(type="rentezy.booking.rental_cancelled.v1")
+    assert list(cancelled.values_list("key", flat=True)) == [str(unpaid.pk)]
+    text = log.read_text()
+    assert text.count(f"release of reservation {unpaid.pk}: released") == 1
+    assert text.count(f"release of reservation {unpaid.pk}: nothing to do") == 1
+    assert text.count(f"release of reservation {paid.pk}: nothing to do") == 1
