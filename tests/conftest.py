@@ -114,6 +114,7 @@ SERVICES: dict[str, ServiceSpec] = {
 # consuming service. They run under the session's own Kafka topic prefix.
 WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "property": (("outbox_relay",),),
+    "booking": (("outbox_relay",), ("consume",)),
     "search": (("consume",),),
 }
 
