@@ -117,6 +117,16 @@ WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "booking": (("outbox_relay",), ("consume",)),
     "search": (("consume",),),
 }
+# Celery workers started with a service (`celery -A config worker` from its
+# folder), on the session's own queue (CELERY_QUEUE_PREFIX).
+CELERY_WORKERS: dict[str, tuple[str, ...]] = {
+    "booking": ("--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"),
+}
+# Settings of a service in this suite that differ from its defaults.
+SERVICE_ENV: dict[str, dict[str, str]] = {
+    # A reservation whose first invoice failed is released after 3 s, not 48 h.
+    "booking": {"RESERVATION_PAYMENT_GRACE_SECONDS": "3"},
+}
 
 # The services run on databases of their own (`e2e_rentezy_property`...),
 # recreated empty for every session: never the dev stack's data. A
@@ -198,7 +208,6 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 def _server_command(spec: ServiceSpec, *, workers: int = 2) -> Callable[[int], list[str]]:
     if spec.server == "wsgi":
-
         # A later --workers wins over the one in _GUNICORN.
         extra = ["--workers", str(workers)] if workers != 2 else []
 
@@ -270,6 +279,7 @@ class Platform:
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.gateway_port}",
             POSTGRES_DB_PREFIX=self.database_prefix,
             KAFKA_TOPIC_PREFIX=self.topic_prefix,
+            CELERY_QUEUE_PREFIX=self.topic_prefix,
             SEARCH_INDEX_ALIAS=self.search_alias,
             MEDIA_ROOT=str(self.media_root),
         )
@@ -368,7 +378,7 @@ class Platform:
     def _start_service(self, name: str) -> None:
         spec = SERVICES[name]
         cwd = ROOT / spec.directory
-        env = dict(self.base_env)
+        env = {**self.base_env, **SERVICE_ENV.get(name, {})}
         if name == "auth":
             env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
             env["EMAIL_FILE_PATH"] = str(self.mail_dir)
@@ -387,18 +397,47 @@ class Platform:
         self.processes[name] = self._launch(name, _server_command(spec), cwd=cwd, env=env)
         for args in WORKERS.get(name, ()):
             self._start_worker(f"{name}-{args[0]}", [PYTHON, "manage.py", *args], cwd=cwd, env=env)
+        if name in CELERY_WORKERS:
+            self._start_worker(
+                f"{name}-celery-worker",
+                [PYTHON, "-m", "celery", "-A", "config", "worker", *CELERY_WORKERS[name]],
+                cwd=cwd,
+                env=env,
+            )
 
-    def start_variant(self, name: str, *, service: str, env: dict[str, str]) -> Process:
+    def start_variant(
+        self,
+        name: str,
+        *,
+        service: str,
+        env: dict[str, str],
+        wsgi_app: str | None = None,
+        pythonpath: Path | None = None,
+    ) -> Process:
         """Another server of a running service, on the same database, with some
-        settings changed (e.g. a short token lifetime); not behind the gateway,
-        stopped with the rest. Call it directly at `.url`."""
+        settings changed (e.g. a short token lifetime) or another WSGI entry
+        point (`wsgi_app`, importable from `pythonpath`: a test-only variant of
+        the service); not behind the gateway, stopped with the rest. Call it
+        directly at `.url`, or put start_extra_gateway() in front of it."""
         assert service in self.processes, f"start {service} first (services marker)"
         if name in self.workers and self.workers[name].popen.poll() is None:
             return self.workers[name]
         spec = SERVICES[service]
+        if wsgi_app is None:
+            command = _server_command(spec, workers=1)
+        else:
+            assert spec.server == "wsgi", "only WSGI services take another entry point"
+            extra = ["--pythonpath", str(pythonpath)] if pythonpath else []
+
+            def command(port: int) -> list[str]:
+                return [
+                    PYTHON, "-m", "gunicorn", wsgi_app, *SERVERS.GUNICORN_ARGS, *extra,
+                    "--bind", f"127.0.0.1:{port}",
+                ]  # fmt: skip
+
         process = self._launch(
             name,
-            _server_command(spec, workers=1),
+            command,
             cwd=ROOT / spec.directory,
             env={**self.base_env, **env},
         )
