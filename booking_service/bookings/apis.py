@@ -118,7 +118,7 @@ def _actor(request: Request) -> Actor:
 
 
 def _paginated(view: APIView, request: Request, queryset, serializer_class) -> Response:
-    paginator = PageNumberPagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
@@ -131,6 +131,9 @@ def _created(data: Callable[[], object]) -> Callable[[], Response]:
 
 
 class SlotListCreateApi(APIView):
+    # Also what makes drf-spectacular publish the `{count, next, previous, results}` page.
+    pagination_class = PageNumberPagination
+
     def get_permissions(self):
         if self.request.method == "GET":
             return [AllowAny()]
@@ -223,6 +226,9 @@ class SlotCancelApi(APIView):
 
 
 class BookingListCreateApi(APIView):
+    # Also what makes drf-spectacular publish the `{count, next, previous, results}` page.
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(PageFilterSerializer):
         property_id = serializers.UUIDField(
             required=False,
@@ -314,6 +320,9 @@ class BookingCancelApi(APIView):
 
 
 class ReservationListCreateApi(APIView):
+    # Also what makes drf-spectacular publish the `{count, next, previous, results}` page.
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(PageFilterSerializer):
         property_id = serializers.UUIDField(
             required=False,

@@ -1139,3 +1139,30 @@ def test_a_reservation_page_past_the_last_is_404(gateway, landlord, tenant):
     assert len(page(gateway.get(f"{RENTALS}?page=1", as_=tenant))) == 1
     error(gateway.get(f"{RENTALS}?page=2", as_=tenant), 404, "not_found")
     error(gateway.get(f"{RENTALS}?page=0", as_=tenant), 400, "invalid")
+
+
+# --- the published schema -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "item"),
+    [(SLOTS, "SlotOutput"), (BOOKINGS, "BookingOutput"), (RENTALS, "ReservationOutput")],
+)
+def test_a_list_is_published_as_the_page_it_answers(gateway, landlord, path, item):
+    # The schema once said a bare array while every list answers a page object.
+    schema = gateway.get("/api/schema/?format=json", as_=landlord).json()
+    ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    page = f"Paginated{item}List"
+    assert ok["schema"] == {"$ref": f"#/components/schemas/{page}"}
+    published = schema["components"]["schemas"][page]
+    assert published["required"] == ["count", "results"]
+    assert set(published["properties"]) == {"count", "next", "previous", "results"}
+    assert published["properties"]["results"] == {
+        "type": "array",
+        "items": {"$ref": f"#/components/schemas/{item}"},
+    }
+
+    response = gateway.get(path, as_=landlord)
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
