@@ -70,6 +70,19 @@ def open_slot(
     return response.json()
 
 
+def request_rental(
+    client: httpx.Client, tenant: Account, property_id: str, *, in_days: int, days: int
+) -> httpx.Response:
+    """POST /api/bookings/rentals for [today + in_days, + days)."""
+    start = date.today() + timedelta(days=in_days)
+    body = {
+        "property_id": property_id,
+        "start_date": str(start),
+        "end_date": str(start + timedelta(days=days)),
+    }
+    return client.post("/api/bookings/rentals", json=body, headers=tenant.headers)
+
+
 def available(gw: httpx.Client, slot: dict) -> int:
     response = gw.get("/api/bookings/slots", params={"property_id": slot["property_id"]})
     assert response.status_code == 200, response.text
@@ -238,16 +251,10 @@ def test_ten_tenants_racing_for_overlapping_dates_get_exactly_one_reservation(
 ):
     property_id = listed_property(gw, landlord)
     open_slot(gw, landlord, property_id, capacity=1)  # waits for the projection
-    start = date.today() + timedelta(days=30)
 
     def request(client: httpx.Client, account: Account) -> httpx.Response:
         offset = tenants.index(account)  # each asks for other, overlapping dates
-        body = {
-            "property_id": property_id,
-            "start_date": str(start + timedelta(days=offset)),
-            "end_date": str(start + timedelta(days=120 + offset)),
-        }
-        return client.post("/api/bookings/rentals", json=body, headers=account.headers)
+        return request_rental(client, account, property_id, in_days=30 + offset, days=120)
 
     responses = race(platform.gateway, tenants[:10], request)
 
@@ -298,16 +305,7 @@ def test_users_never_see_each_others_bookings_or_reservations(gw, landlord, make
     slot = open_slot(gw, landlord, property_id, capacity=5)
     alice, bob = tenants[1], tenants[2]
     mine = book(gw, alice, slot["id"]).json()
-    start = date.today() + timedelta(days=400)
-    reservation = gw.post(
-        "/api/bookings/rentals",
-        json={
-            "property_id": property_id,
-            "start_date": str(start),
-            "end_date": str(start + timedelta(days=60)),
-        },
-        headers=alice.headers,
-    ).json()
+    reservation = request_rental(gw, alice, property_id, in_days=400, days=60).json()
     stranger = make_account("landlord")
 
     def ids(path: str, account: Account, **params) -> set[str]:
@@ -340,16 +338,7 @@ def test_every_illegal_reservation_transition_is_a_409(gw, landlord, tenants):
     tenant = tenants[3]
 
     def reservation(offset_days: int) -> str:
-        start = date.today() + timedelta(days=offset_days)
-        response = gw.post(
-            "/api/bookings/rentals",
-            json={
-                "property_id": property_id,
-                "start_date": str(start),
-                "end_date": str(start + timedelta(days=40)),
-            },
-            headers=tenant.headers,
-        )
+        response = request_rental(gw, tenant, property_id, in_days=offset_days, days=40)
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
@@ -382,16 +371,7 @@ def test_archiving_a_property_cancels_its_slots_and_bookings_with_one_event_per_
     bookings = [book(gw, holders[0], slot["id"]), book(gw, holders[1], slot["id"])]
     bookings.append(book(gw, holders[2], later["id"]))
     assert all(b.status_code == 201 for b in bookings)
-    start = date.today() + timedelta(days=20)
-    pending = gw.post(
-        "/api/bookings/rentals",
-        json={
-            "property_id": property_id,
-            "start_date": str(start),
-            "end_date": str(start + timedelta(days=90)),
-        },
-        headers=tenants[7].headers,
-    ).json()
+    pending = request_rental(gw, tenants[7], property_id, in_days=20, days=90).json()
 
     archived = gw.delete(f"/api/properties/{property_id}", headers=landlord.headers)
     assert archived.status_code == 204
@@ -478,16 +458,7 @@ def test_a_failed_first_payment_releases_the_reservation_after_the_grace_period_
     open_slot(gw, landlord, property_id, capacity=1)
 
     def confirmed_reservation(tenant: Account, offset_days: int) -> dict:
-        start = date.today() + timedelta(days=offset_days)
-        created = gw.post(
-            "/api/bookings/rentals",
-            json={
-                "property_id": property_id,
-                "start_date": str(start),
-                "end_date": str(start + timedelta(days=60)),
-            },
-            headers=tenant.headers,
-        )
+        created = request_rental(gw, tenant, property_id, in_days=offset_days, days=60)
         assert created.status_code == 201, created.text
         approved = gw.post(
             f"/api/bookings/rentals/{created.json()['id']}/approve", headers=landlord.headers

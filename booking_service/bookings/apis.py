@@ -117,6 +117,15 @@ def _actor(request: Request) -> Actor:
     return Actor.of(request.user)
 
 
+def _property_id_filter(help_text: str) -> serializers.UUIDField:
+    """The `property_id` query parameter of the three lists."""
+    return serializers.UUIDField(
+        required=False,
+        error_messages={"invalid": "A property id (UUID) is required."},
+        help_text=help_text,
+    )
+
+
 def _paginated(view: APIView, request: Request, queryset, serializer_class) -> Response:
     paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
@@ -140,11 +149,7 @@ class SlotListCreateApi(APIView):
         return super().get_permissions()
 
     class FilterSerializer(PageFilterSerializer):
-        property_id = serializers.UUIDField(
-            required=False,
-            error_messages={"invalid": "A property id (UUID) is required."},
-            help_text="Only this property's slots.",
-        )
+        property_id = _property_id_filter("Only this property's slots.")
 
     class SlotInputSerializer(StrictInputSerializer):
         read_only_keys = frozenset({"id", "available_slots", "status"})
@@ -230,10 +235,8 @@ class BookingListCreateApi(APIView):
     pagination_class = PageNumberPagination
 
     class FilterSerializer(PageFilterSerializer):
-        property_id = serializers.UUIDField(
-            required=False,
-            error_messages={"invalid": "A property id (UUID) is required."},
-            help_text="Only bookings on this property (a landlord: one of theirs).",
+        property_id = _property_id_filter(
+            "Only bookings on this property (a landlord: one of theirs)."
         )
         status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)
 
@@ -324,10 +327,8 @@ class ReservationListCreateApi(APIView):
     pagination_class = PageNumberPagination
 
     class FilterSerializer(PageFilterSerializer):
-        property_id = serializers.UUIDField(
-            required=False,
-            error_messages={"invalid": "A property id (UUID) is required."},
-            help_text="Only reservations of this property (a landlord: one of theirs).",
+        property_id = _property_id_filter(
+            "Only reservations of this property (a landlord: one of theirs)."
         )
         status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False)
 
