@@ -27,9 +27,7 @@ caller is not party to is a 404, never a 403 that would confirm it exists.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,6 +38,7 @@ from django.db.models import F
 from django.utils import timezone
 from rentezy_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rentezy_platform.parsing import parse_uuid, uuid_or_none
+from rentezy_platform.trust import Actor
 
 from bookings.events import (
     enqueue_rental_confirmed,
@@ -75,21 +74,6 @@ REASON_CANCELLED = "cancelled_by_tenant"
 REASON_NO_RESPONSE = "no_response"
 REASON_PROPERTY_UNAVAILABLE = "property_unavailable"
 REASON_FIRST_PAYMENT_FAILED = "first_payment_failed"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is calling: the gateway's identity (user id and role)."""
-
-    user_id: uuid.UUID
-    role: str
-
-    @classmethod
-    def of(cls, identity: Any) -> Actor:
-        user_id = uuid_or_none(getattr(identity, "user_id", None))
-        if user_id is None:
-            raise Forbidden()
-        return cls(user_id=user_id, role=getattr(identity, "role", ""))
 
 
 # --- errors -----------------------------------------------------------------------

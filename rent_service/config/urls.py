@@ -1,5 +1,7 @@
-"""rent_service URLs."""
+"""rent_service URLs: `api/rent/...`, the public routes of API.md's Rent table
+(via the gateway)."""
 
+from django.urls import include, path
 from rentezy_platform.urls import (  # noqa: F401
     handler400,
     handler403,
@@ -8,4 +10,7 @@ from rentezy_platform.urls import (  # noqa: F401
     platform_urlpatterns,
 )
 
-urlpatterns = [*platform_urlpatterns]
+urlpatterns = [
+    *platform_urlpatterns,
+    path("api/rent/", include("rent.urls")),
+]

@@ -1,10 +1,36 @@
-"""rent_service reacts here to rentezy.booking (`manage.py consume` reads this
-mapping through settings.KAFKA_CONSUMER): a confirmed rental creates its lease
-and first invoice, a cancelled or expired one voids the lease's open invoices.
-Event type → a thin call of one service function, once per event id. What
-rent_service publishes (rentezy.payment) is in `events.py`.
+"""Consumer handlers of rent_service, found by `manage.py consume` through
+settings.KAFKA_CONSUMER: a confirmed rental creates its lease and first
+invoice; a cancelled or expired one voids the lease's unpaid invoices. Each
+maps an event type to a thin call of one service function, run once per event
+id in the transaction of its effect. What rent_service publishes
+(rentezy.payment) is in `events.py`.
 """
 
-from rentezy_platform.kafka import Handler
+from __future__ import annotations
 
-HANDLERS: dict[str, Handler] = {}
+from typing import TYPE_CHECKING
+
+from rent import services
+
+if TYPE_CHECKING:
+    from rentezy_platform.events import CloudEvent
+    from rentezy_platform.kafka import Handler
+
+RENTAL_CONFIRMED = "rentezy.booking.rental_confirmed.v1"
+RENTAL_CANCELLED = "rentezy.booking.rental_cancelled.v1"
+RENTAL_EXPIRED = "rentezy.booking.rental_expired.v1"
+
+
+def rental_confirmed(event: CloudEvent) -> None:
+    services.lease_create_from_reservation(data=event.data)
+
+
+def rental_ended(event: CloudEvent) -> None:
+    services.lease_void_for_reservation(data=event.data)
+
+
+HANDLERS: dict[str, Handler] = {
+    RENTAL_CONFIRMED: rental_confirmed,
+    RENTAL_CANCELLED: rental_ended,
+    RENTAL_EXPIRED: rental_ended,
+}

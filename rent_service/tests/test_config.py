@@ -8,6 +8,6 @@ class TestRentServiceContract(ServiceContract):
     readiness_checks = ("database", "redis", "kafka")
     consumer = {
         "group_id": "rent_service",
-        "topics": ["rentezy.booking"],
+        "topics": ["rentezy.booking", "rentezy.property", "rentezy.user"],
         "handlers": "rent.handlers.HANDLERS",
     }

@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -44,7 +45,8 @@ from django.http import HttpRequest, JsonResponse
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
-from rentezy_platform.errors import error_response
+from rentezy_platform.errors import Forbidden, error_response
+from rentezy_platform.parsing import uuid_or_none
 from rentezy_platform.request_id import REQUEST_ID_HEADER, new_request_id
 
 logger = logging.getLogger(__name__)
@@ -143,6 +145,22 @@ class Identity:
 
 
 ANONYMOUS = Identity(user_id=None, role=ANONYMOUS_ROLE)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling, as a service function takes it: the gateway identity's
+    user id (a UUID) and role. `Actor.of(request.user)` in a view."""
+
+    user_id: uuid.UUID
+    role: str
+
+    @classmethod
+    def of(cls, identity: object) -> Actor:
+        user_id = uuid_or_none(getattr(identity, "user_id", None))
+        if user_id is None:
+            raise Forbidden()
+        return cls(user_id=user_id, role=getattr(identity, "role", ""))
 
 
 def anonymous_identity() -> Identity:

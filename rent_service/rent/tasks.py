@@ -1,0 +1,21 @@
+"""Celery tasks of rent_service (worker and Beat: config/celery.py).
+
+Every task takes the billing date as a parameter (default: today in
+RENT_BILLING_TIME_ZONE), so tests travel in time; every task is safe to run
+twice or to be killed midway (`acks_late`): its effects are guarded by unique
+constraints and conditional updates (rent/services.py, rent/payments.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from rentezy_platform.idempotency.services import idempotency_prune
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="rent.prune_idempotency_keys")
+def prune_idempotency_keys() -> int:
+    return idempotency_prune()
