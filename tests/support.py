@@ -98,3 +98,15 @@ def property_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def topic_events(platform, topic: str, *, type: str) -> list:
+    """The CloudEvents of one `type` on this session's `topic` (e.g.
+    "rentezy.booking"), read from the beginning until the topic is quiet."""
+    from rentezy_platform.testing import KafkaTestConsumer
+
+    with KafkaTestConsumer(
+        f"{platform.topic_prefix}{topic}", bootstrap_servers=platform.env["KAFKA_BOOTSTRAP_SERVERS"]
+    ) as reader:
+        messages = reader.drain()
+    return [m.event for m in messages if m.event.type == type]

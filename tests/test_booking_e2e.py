@@ -26,8 +26,8 @@ import httpx
 import pytest
 from confluent_kafka import Producer
 from rentezy_platform.events import CloudEvent, validate_data
-from rentezy_platform.testing import KafkaTestConsumer, wait_until
-from support import Account, property_body, register_account
+from rentezy_platform.testing import wait_until
+from support import Account, property_body, register_account, topic_events
 
 pytestmark = pytest.mark.services("auth", "property", "booking")
 
@@ -130,12 +130,7 @@ def confirmed_on(gw: httpx.Client, landlord: Account, property_id: str) -> int:
 
 
 def booking_events(platform, *, type: str) -> list[CloudEvent]:
-    topic = f"{platform.topic_prefix}rentezy.booking"
-    with KafkaTestConsumer(
-        topic, bootstrap_servers=platform.env["KAFKA_BOOTSTRAP_SERVERS"]
-    ) as reader:
-        messages = reader.drain()
-    return [m.event for m in messages if m.event.type == type]
+    return topic_events(platform, "rentezy.booking", type=type)
 
 
 # --- fixtures ---------------------------------------------------------------------
