@@ -56,7 +56,7 @@ def test_opensearch_answers_with_its_version():
 
 def test_stripe_mock_answers_the_stripe_api():
     request = urllib.request.Request(
-        os.environ["STRIPE_API_BASE"] + "/v1/customers",
+        os.environ["STRIPE_MOCK_URL"] + "/v1/customers",
         headers={"Authorization": f"Bearer {os.environ['STRIPE_SECRET_KEY']}"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:

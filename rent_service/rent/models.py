@@ -349,6 +349,14 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.invoice_id} #{self.attempt} {self.amount_minor} ({self.status})"
 
+    @property
+    def failure_code_or_none(self) -> str | None:
+        return self.failure_code or None
+
+    @property
+    def failure_message_or_none(self) -> str | None:
+        return self.failure_message or None
+
     def idempotency_key(self, step: str) -> str:
         """Deterministic Stripe Idempotency-Key of one step ("create",
         "confirm") of this attempt: the same attempt is the same request."""
@@ -360,6 +368,7 @@ class StripeEvent(models.Model):
 
     id = models.CharField(primary_key=True, max_length=255)
     type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255, blank=True, default="")  # e.g. the PaymentIntent
     received_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -65,7 +65,9 @@ def rental_confirmed_data(tenant: Caller, landlord: Caller, **overrides: Any) ->
 
 @pytest.fixture
 def make_lease(db) -> Callable[..., Lease]:
-    def make(tenant: Caller, landlord: Caller, *, on: date | None = None, **overrides: Any) -> Lease:
+    def make(
+        tenant: Caller, landlord: Caller, *, on: date | None = None, **overrides: Any
+    ) -> Lease:
         data = rental_confirmed_data(tenant, landlord, **overrides)
         return services.lease_create_from_reservation(data=data, on=on)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # stripe-mock (Stripe's own API mock) for the native dev stack, built once with
 # `go install` into <data>/bin and served over plain HTTP on 127.0.0.1 at the
-# port of $STRIPE_API_BASE (no HTTPS listener).
+# port of $STRIPE_MOCK_URL (no HTTPS listener).
 #
 #   scripts/infra/stripe-mock.sh install|start|stop|restart|status
 set -euo pipefail
@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 STRIPE_MOCK_MODULE=github.com/stripe/stripe-mock
 STRIPE_MOCK_VERSION=v0.203.0
 
-STRIPE_BASE=${STRIPE_API_BASE:-http://127.0.0.1:12111}
+STRIPE_BASE=${STRIPE_MOCK_URL:-http://127.0.0.1:12111}
 STRIPE_BASE=${STRIPE_BASE%/}
 SM_HOST=$(url_host "$STRIPE_BASE")
 SM_PORT=$(url_port "$STRIPE_BASE" 12111)
@@ -32,7 +32,7 @@ if ((${#SM_HTTPS_SOCKET} > 100)); then # unix socket path limit
     SM_HTTPS_SOCKET=/tmp/rentezy-stripe-mock-$(echo "$RUN_DIR" | sha256sum | cut -c1-12).sock
 fi
 
-[[ $SM_HOST == 127.0.0.1 ]] || die "STRIPE_API_BASE host must be 127.0.0.1 for the local stack (got $SM_HOST)"
+[[ $SM_HOST == 127.0.0.1 ]] || die "STRIPE_MOCK_URL host must be 127.0.0.1 for the local stack (got $SM_HOST)"
 
 cmd_install() {
     if [[ -x $SM_BIN && -f $SM_MARKER && $(<"$SM_MARKER") == "$STRIPE_MOCK_VERSION" ]]; then
@@ -63,7 +63,7 @@ cmd_launch() {
     forget_launch
     already_running stripe-mock "$SM_BIN" "$STRIPE_BASE" && return 0
     sm_installed || die "not installed (run: $0 install)"
-    claim_port "$SM_PORT" "$STRIPE_BASE" sm_answers "a Stripe mock" STRIPE_API_BASE || return 0
+    claim_port "$SM_PORT" "$STRIPE_BASE" sm_answers "a Stripe mock" STRIPE_MOCK_URL || return 0
     say "starting"
     mark_launched
     printf '\n==== %s stripe-mock start ====\n' "$(date -Is)" >>"$SM_LOG"

@@ -19,6 +19,15 @@ operation. A concurrent request with the same key blocks on the unique index
 until the first transaction ends: then it replays the committed response, or,
 if the first rolled back, runs itself. So two racing retries never both run.
 Records are kept `IDEMPOTENCY_TTL` (24 h; `idempotency_prune`).
+
+An operation that calls another system (Stripe) must not run inside a
+database transaction: `idempotent(request, run, external=True)` commits the
+record first as "in progress" (status 0), runs the operation outside any
+transaction, then stores its response. A concurrent request with the same key
+meanwhile gets 409 `request_in_progress`, as Stripe answers
+its own concurrent retries; a record left in progress by a crashed process is
+taken over after IN_PROGRESS_TIMEOUT, so the operation itself must be safe to
+run again (rent_service's payments are: one attempt per invoice at a time).
 """
 
 from __future__ import annotations
@@ -77,16 +86,47 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class RequestInProgress(ApplicationError):
+    default_code = "request_in_progress"
+    default_message = (
+        "A request with this Idempotency-Key is still being processed; retry in a moment."
+    )
+    default_status = 409
+
+
+IN_PROGRESS = 0
+IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
+
+
 def _rendered(status: int, data: object) -> HttpResponse:
     return HttpResponse(JSONRenderer().render(data), status=status, content_type=CONTENT_TYPE)
 
 
-def idempotent(request: Request, run: Callable[[], Response]) -> HttpResponse:
+def _run_and_render(run: Callable[[], Response]) -> HttpResponse:
+    try:
+        result = run()
+        return _rendered(result.status_code, result.data)
+    except ApplicationError as exc:
+        fields = flatten_fields(exc.fields) if exc.fields is not None else None
+        return _rendered(exc.status, error_body(exc.code, exc.message, fields))
+
+
+def _replay(stored: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(stored.body, status=stored.status_code, content_type=CONTENT_TYPE)
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def idempotent(
+    request: Request, run: Callable[[], Response], *, external: bool = False
+) -> HttpResponse:
     """`run()` (a view's call of its service, returning its Response) under the
     request's Idempotency-Key, if it has one; see the module doc."""
     key = idempotency_key(request)
     if key is None:
         return run()
+    if external:
+        return _idempotent_external(request, run, key)
     user_id = request.user.user_id
     fingerprint = _fingerprint(request)
     with transaction.atomic():
@@ -98,12 +138,7 @@ def idempotent(request: Request, run: Callable[[], Response]) -> HttpResponse:
         except IntegrityError:
             record = None
         if record is not None:
-            try:
-                result = run()
-                response = _rendered(result.status_code, result.data)
-            except ApplicationError as exc:
-                fields = flatten_fields(exc.fields) if exc.fields is not None else None
-                response = _rendered(exc.status, error_body(exc.code, exc.message, fields))
+            response = _run_and_render(run)
             record.status_code = response.status_code
             record.body = response.content.decode()
             record.save(update_fields=["status_code", "body"])
@@ -114,8 +149,49 @@ def idempotent(request: Request, run: Callable[[], Response]) -> HttpResponse:
         return idempotent(request, run)
     if stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
-    response = HttpResponse(stored.body, status=stored.status_code, content_type=CONTENT_TYPE)
-    response[REPLAYED_HEADER] = "true"
+    return _replay(stored)
+
+
+def _idempotent_external(request: Request, run: Callable[[], Response], key: str) -> HttpResponse:
+    """`external=True`: the record is committed as in progress, the operation
+    runs outside any transaction, then its response is stored."""
+    user_id = request.user.user_id
+    fingerprint = _fingerprint(request)
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user_id=user_id, key=key, fingerprint=fingerprint, status_code=IN_PROGRESS, body=""
+            )
+    except IntegrityError:
+        stored = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+        if stored is None:  # pruned meanwhile
+            return _idempotent_external(request, run, key)
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused() from None
+        if stored.status_code != IN_PROGRESS:
+            return _replay(stored)
+        # Still in progress: another request is running it, or one that
+        # crashed left it; take it over once it is old enough.
+        taken = IdempotencyRecord.objects.filter(
+            pk=stored.pk,
+            status_code=IN_PROGRESS,
+            created_at__lt=timezone.now() - IN_PROGRESS_TIMEOUT,
+        ).update(created_at=timezone.now())
+        if not taken:
+            raise RequestInProgress() from None
+        record = stored
+    try:
+        response = _run_and_render(run)
+    except BaseException:
+        # A failure (5xx, database down) stores nothing: a retry runs again.
+        IdempotencyRecord.objects.filter(pk=record.pk, status_code=IN_PROGRESS).delete()
+        raise
+    if response.status_code >= 500:
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return response
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code, body=response.content.decode()
+    )
     return response
 
 
