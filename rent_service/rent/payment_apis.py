@@ -78,7 +78,7 @@ def _actor(request: Request) -> Actor:
 class PaymentMethodListCreateApi(APIView):
     pagination_class = PageNumberPagination
 
-    class InputSerializer(StrictInputSerializer):
+    class PaymentMethodInputSerializer(StrictInputSerializer):
         read_only_keys = frozenset({"id", "brand", "last4"})
 
         payment_method_id = StringField(
@@ -109,7 +109,7 @@ class PaymentMethodListCreateApi(APIView):
         tags=["rent"],
         summary="Save a card (tenants)",
         description="Attaches the Stripe PaymentMethod to the tenant's Stripe customer.",
-        request=InputSerializer,
+        request=PaymentMethodInputSerializer,
         responses={
             201: PaymentMethodOutputSerializer,
             400: INVALID,
@@ -120,7 +120,7 @@ class PaymentMethodListCreateApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.PaymentMethodInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         method = payments.payment_method_attach(
             actor=_actor(request),
@@ -130,7 +130,7 @@ class PaymentMethodListCreateApi(APIView):
 
 
 class InvoicePayApi(APIView):
-    class InputSerializer(StrictInputSerializer):
+    class PayInputSerializer(StrictInputSerializer):
         payment_method_id = StrictUUIDField(
             required=False,
             help_text="One of the caller's saved cards (its `id`); default: the latest saved.",
@@ -145,7 +145,7 @@ class InvoicePayApi(APIView):
             "payment (200), and the invoice stays payable."
         ),
         parameters=[IDEMPOTENCY_KEY],
-        request=InputSerializer,
+        request=PayInputSerializer,
         responses={
             200: PayOutputSerializer,
             400: INVALID,
@@ -161,7 +161,7 @@ class InvoicePayApi(APIView):
         },
     )
     def post(self, request: Request, invoice_id: str) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.PayInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         actor, invoice = _actor(request), parse_uuid(invoice_id)
         card = serializer.validated_data.get("payment_method_id")
