@@ -64,10 +64,16 @@ CELERY_TIMEZONE = RENT_BILLING_TIME_ZONE
 CELERY_ENABLE_UTC = True
 # When the daily billing run starts (hour, minute in RENT_BILLING_TIME_ZONE).
 RENT_BILLING_HOUR = env.int("RENT_BILLING_HOUR", default=6)
+# Tests run the billing every few seconds instead (0: daily, the default).
+_BILLING_EVERY_SECONDS = env.float("RENT_BILLING_BEAT_SECONDS", default=0.0)
 CELERY_BEAT_SCHEDULE = {
     "daily-billing-run": {
         "task": "rent.billing_run",
-        "schedule": crontab(hour=RENT_BILLING_HOUR, minute=0),
+        "schedule": (
+            timedelta(seconds=_BILLING_EVERY_SECONDS)
+            if _BILLING_EVERY_SECONDS
+            else crontab(hour=RENT_BILLING_HOUR, minute=0)
+        ),
     },
     "reconcile-payments": {
         "task": "rent.reconcile_payments",

@@ -34,7 +34,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from rentezy_platform.errors import ApplicationError, Conflict, Forbidden, InvalidInput, NotFound
 from rentezy_platform.parsing import uuid_or_none
@@ -208,19 +208,23 @@ def _payment_start(
         in_flight = Payment.objects.filter(invoice=invoice, status=PaymentStatus.PENDING).first()
         if in_flight is not None:
             return None, in_flight
-        last = Payment.objects.filter(invoice=invoice).aggregate(last=Max("attempt"))["last"]
-        payment = Payment.objects.create(
-            invoice=invoice,
-            lease_id=invoice.lease_id,
-            tenant_id=invoice.tenant_id,
-            landlord_id=invoice.landlord_id,
-            attempt=(last or 0) + 1,
-            amount_minor=invoice.balance_minor,
-            currency=invoice.currency,
-            source=source,
-            payment_method=method,
-        )
-    return payment, None
+        return _new_attempt(invoice, source=source, method=method), None
+
+
+def _new_attempt(invoice: Invoice, *, source: str, method: PaymentMethod) -> Payment:
+    """A pending payment of the (locked) invoice's balance, numbered after its last."""
+    last = Payment.objects.filter(invoice=invoice).aggregate(last=Max("attempt"))["last"]
+    return Payment.objects.create(
+        invoice=invoice,
+        lease_id=invoice.lease_id,
+        tenant_id=invoice.tenant_id,
+        landlord_id=invoice.landlord_id,
+        attempt=(last or 0) + 1,
+        amount_minor=invoice.balance_minor,
+        currency=invoice.currency,
+        source=source,
+        payment_method=method,
+    )
 
 
 def payment_run(payment: Payment) -> Payment:
@@ -426,42 +430,49 @@ def invoice_pay(*, actor: Actor, invoice_id: Any, payment_method_id: Any = None)
 
 def autopay_charge(*, invoice_id: Any, on: date) -> Payment | None:
     """The billing run's off-session charge of one autopay invoice on `on`:
-    at most one attempt a day (the day is claimed by a conditional UPDATE, so
-    two runs charge once), at most RENT_AUTOPAY_MAX_ATTEMPTS, none after a
-    hard decline. A retried task finishes the attempt it started."""
-    claimed = (
-        Invoice.objects.filter(
-            pk=invoice_id,
-            status__in=UNPAID_INVOICE_STATUSES,
-            lease__autopay=True,
-            lease__status=LeaseStatus.ACTIVE,
-            due_date__lte=on,
-            autopay_stopped=False,
-            autopay_attempts__lt=settings.RENT_AUTOPAY_MAX_ATTEMPTS,
-        )
-        .filter(Q(autopay_last_on__isnull=True) | Q(autopay_last_on__lt=on))
-        .update(autopay_last_on=on, autopay_attempts=F("autopay_attempts") + 1)
-    )
-    if not claimed:
-        in_flight = Payment.objects.filter(
-            invoice_id=invoice_id, status=PaymentStatus.PENDING, source=PaymentSource.AUTOPAY
-        ).first()
-        return payment_run(in_flight) if in_flight is not None else None
-    invoice = Invoice.objects.get(pk=invoice_id)
-    card = PaymentMethod.objects.filter(tenant_id=invoice.tenant_id).first()
-    if card is None:
-        logger.info("autopay of invoice %s: the tenant has no saved card", invoice_id)
+    at most one attempt a day, at most RENT_AUTOPAY_MAX_ATTEMPTS, none after a
+    hard decline. The day is claimed and the attempt created in ONE
+    transaction under the invoice's row lock, so two runs charge once, and a
+    worker that dies after that commit leaves a pending payment that the
+    retried task finishes (a worker dying before it leaves nothing claimed)."""
+    tenant_id = Invoice.objects.filter(pk=invoice_id).values_list("tenant_id", flat=True).first()
+    if tenant_id is None:
         return None
-    try:
-        payment, in_flight = _payment_start(
-            invoice_id=invoice_id, source=PaymentSource.AUTOPAY, method=card
+    card = PaymentMethod.objects.filter(tenant_id=tenant_id).first()
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("lease")
+            .get(pk=invoice_id)
         )
-    except InvoiceNotPayable:
-        return None
-    result = payment_run(payment if payment is not None else in_flight)
+        payment = Payment.objects.filter(invoice=invoice, status=PaymentStatus.PENDING).first()
+        if payment is None:
+            if not _autopay_claimable(invoice, on=on):
+                return None
+            if card is None:
+                logger.info("autopay of invoice %s: the tenant has no saved card", invoice_id)
+                return None
+            invoice.autopay_last_on = on
+            invoice.autopay_attempts += 1
+            invoice.save(update_fields=["autopay_last_on", "autopay_attempts", "updated_at"])
+            payment = _new_attempt(invoice, source=PaymentSource.AUTOPAY, method=card)
+    result = payment_run(payment)
     if result.status == PaymentStatus.FAILED and result.failure_code in HARD_DECLINE_CODES:
         Invoice.objects.filter(pk=invoice_id).update(autopay_stopped=True)
     return result
+
+
+def _autopay_claimable(invoice: Invoice, *, on: date) -> bool:
+    return (
+        invoice.status in UNPAID_INVOICE_STATUSES
+        and invoice.balance_minor > 0
+        and invoice.lease.autopay
+        and invoice.lease.status == LeaseStatus.ACTIVE
+        and invoice.due_date <= on
+        and not invoice.autopay_stopped
+        and invoice.autopay_attempts < settings.RENT_AUTOPAY_MAX_ATTEMPTS
+        and (invoice.autopay_last_on is None or invoice.autopay_last_on < on)
+    )
 
 
 # --- the webhook and the reconciliation ---------------------------------------------

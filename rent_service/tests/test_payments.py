@@ -16,6 +16,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -317,8 +318,13 @@ def test_the_same_charge_run_twice_concurrently_charges_once(gateway, tenant, la
     with ThreadPoolExecutor(2) as pool:
         outcomes = list(pool.map(charge, range(2)))
     assert PaymentStatus.SUCCEEDED in outcomes
+    assert Payment.objects.filter(invoice=invoice).count() == 1  # one attempt, run by both
     assert Payment.objects.filter(invoice=invoice, status=PaymentStatus.SUCCEEDED).count() == 1
-    assert [i.status for i in intents_of(tenant)] == ["succeeded"]
+    # Both runs may have created a PaymentIntent for the attempt (localstripe
+    # ignores the shared idempotency key; Stripe would return the same one),
+    # but only the stored one was confirmed: one charge.
+    statuses = Counter(i.status for i in intents_of(tenant))
+    assert statuses["succeeded"] == 1 and set(statuses) <= {"succeeded", "requires_confirmation"}
     invoice.refresh_from_db()
     assert (invoice.status, invoice.autopay_attempts) == (InvoiceStatus.PAID, 1)
 
