@@ -88,4 +88,10 @@ CELERY_BEAT_SCHEDULE = {
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,  # noqa: F405
     "DESCRIPTION": "Leases, invoices, Stripe payments, receipts and the rent roll.",
+    # Three objects here have a `status`: one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "LeaseStatusEnum": "rent.models.LeaseStatus",
+        "InvoiceStatusEnum": "rent.models.InvoiceStatus",
+        "PaymentStatusEnum": "rent.models.PaymentStatus",
+    },
 }

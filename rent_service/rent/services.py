@@ -22,7 +22,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rentezy_platform.parsing import parse_uuid
+from rentezy_platform.errors import Forbidden, NotFound
+from rentezy_platform.parsing import parse_uuid, uuid_or_none
+from rentezy_platform.trust import Actor
 
 from rent import billing
 from rent.events import enqueue_invoice_issued
@@ -207,6 +209,19 @@ def lease_void_for_reservation(*, data: Mapping[str, Any]) -> Lease | None:
     logger.info(
         "lease %s cancelled (reservation %s): %d invoices void", lease.id, reservation_id, voided
     )
+    return lease
+
+
+def lease_set_autopay(*, actor: Actor, lease_id: Any, autopay: bool) -> Lease:
+    """The lease's tenant turns autopay on or off (its landlord may not: 403)."""
+    lease = Lease.objects.filter(pk=uuid_or_none(lease_id)).first()
+    if lease is None or actor.user_id not in (lease.tenant_id, lease.landlord_id):
+        raise NotFound()
+    if actor.user_id != lease.tenant_id:
+        raise Forbidden(message="Only the lease's tenant sets autopay.")
+    if lease.autopay != autopay:
+        Lease.objects.filter(pk=lease.pk).update(autopay=autopay, updated_at=timezone.now())
+        lease.refresh_from_db()
     return lease
 
 

@@ -6,9 +6,19 @@ a 404 `not_found` in the error shape, like an unknown one.
 
 from django.urls import path
 
-from rent import payment_apis
+from rent import apis, payment_apis
 
 urlpatterns = [
+    # Leases, invoices, payments, receipts, the rent roll: rent/apis.py.
+    path("leases", apis.LeaseListApi.as_view(), name="lease-list"),
+    path("leases/<str:lease_id>", apis.LeaseDetailApi.as_view(), name="lease-detail"),
+    path("invoices", apis.InvoiceListApi.as_view(), name="invoice-list"),
+    path("invoices/<str:invoice_id>", apis.InvoiceDetailApi.as_view(), name="invoice-detail"),
+    path("payments", apis.PaymentListApi.as_view(), name="payment-list"),
+    path(
+        "payments/<str:payment_id>/receipt.pdf", apis.ReceiptApi.as_view(), name="payment-receipt"
+    ),
+    path("reports/rent-roll", apis.RentRollApi.as_view(), name="rent-roll"),
     # Payment methods, pay, the Stripe webhook: rent/payment_apis.py.
     path(
         "payment-methods",
