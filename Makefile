@@ -9,7 +9,7 @@ help: ## list the commands
 bootstrap: ## install uv and the locked Python workspace
 	@bash scripts/bootstrap.sh
 
-infra-up: ## install (if missing) and start PostgreSQL, Redis, Kafka, OpenSearch, stripe-mock
+infra-up: ## install (if missing) and start PostgreSQL, Redis, Kafka, OpenSearch, stripe-mock, localstripe
 	@bash scripts/infra/up.sh
 
 infra-down: ## stop the infrastructure that infra-up started

@@ -144,7 +144,9 @@ def test_login_under_a_script_name_does_not_dodge_the_failed_login_limit(gw, tok
     assert (exploit.status_code, exploit.json()) == (404, NOT_FOUND)
     assert "access" not in exploit.text
     # And the limit still holds on the real path.
-    assert gw.post("/api/auth/login", json={"email": address, "password": password}).status_code == 429
+    assert (
+        gw.post("/api/auth/login", json={"email": address, "password": password}).status_code == 429
+    )
 
 
 @pytest.mark.parametrize("name", ["SCRIPT_NAME", "script_name", "Script_Name"])

@@ -25,7 +25,10 @@ from websockets.exceptions import InvalidStatus
 
 pytestmark = pytest.mark.services("auth", "property")
 
-INVALID_TOKEN = {"code": "not_authenticated", "message": "The token is invalid, expired or revoked."}
+INVALID_TOKEN = {
+    "code": "not_authenticated",
+    "message": "The token is invalid, expired or revoked.",
+}
 VALIDATE_REFUSED = '"message": "Unauthorized: /internal/validate"'
 
 

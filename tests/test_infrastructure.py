@@ -65,6 +65,25 @@ def test_stripe_mock_answers_the_stripe_api():
     assert body["object"] == "list"
 
 
+def test_localstripe_keeps_state_and_listens_on_loopback_only():
+    base = os.environ["STRIPE_API_BASE"]
+    assert urlparse(base).hostname == "127.0.0.1"
+    auth = {"Authorization": f"Bearer {os.environ['STRIPE_SECRET_KEY']}"}
+    created = urllib.request.Request(
+        base + "/v1/customers",
+        data=b"description=infrastructure+check",
+        headers=auth,
+        method="POST",
+    )
+    with urllib.request.urlopen(created, timeout=10) as response:
+        customer = json.load(response)
+    assert customer["id"].startswith("cus_")
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{base}/v1/customers/{customer['id']}", headers=auth), timeout=10
+    ) as response:
+        assert json.load(response)["description"] == "infrastructure check"
+
+
 def test_second_infra_up_provisions_nothing(repo_root):
     result = subprocess.run(
         ["bash", "scripts/infra/up.sh"],

@@ -9,6 +9,7 @@ it never runs inside a database transaction).
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rentezy_platform.idempotency.services import HEADER as IDEMPOTENCY_HEADER
 from rentezy_platform.idempotency.services import idempotent
@@ -41,6 +42,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "Any 1-255 visible ASCII characters (a UUID): a retry with the same key gets the "
         "first response again (`Idempotent-Replayed: true`) and charges nothing more."
     ),
+)
+# Stripe's ids are a prefix and [A-Za-z0-9_]; anything else is refused here,
+# before a request to Stripe is spent on it.
+STRIPE_PAYMENT_METHOD_ID = RegexValidator(
+    r"\Apm_[A-Za-z0-9_]{1,250}\Z", message="Not a Stripe PaymentMethod id (pm_...)."
 )
 STRIPE_UNAVAILABLE = error_schema(
     "`payment_provider_unavailable`: Stripe could not be reached; try again."
@@ -83,6 +89,7 @@ class PaymentMethodListCreateApi(APIView):
 
         payment_method_id = StringField(
             max_length=255,
+            validators=[STRIPE_PAYMENT_METHOD_ID],
             help_text="A Stripe PaymentMethod id (from Stripe Elements, or `pm_card_visa`).",
         )
 

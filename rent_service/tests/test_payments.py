@@ -125,6 +125,11 @@ def test_a_tenant_saves_a_card_and_a_refused_card_is_a_402_in_the_error_shape(
         == 403
     )
     assert gateway.post(METHODS, {"payment_method_id": 5}, as_=tenant).status_code == 400
+    # Not the shape of a Stripe id: refused before any request to Stripe.
+    for junk in ["\u0017\u0017:", "pm_€", "../v1/customers", "pm_", "cus_123"]:
+        answer = gateway.post(METHODS, {"payment_method_id": junk}, as_=tenant)
+        assert answer.status_code == 400, (junk, answer.content)
+        assert answer.json()["code"] == "invalid" and "payment_method_id" in answer.json()["fields"]
     assert PaymentMethod.objects.filter(tenant_id=tenant.user_id).count() == 1
 
 

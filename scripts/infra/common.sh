@@ -15,7 +15,7 @@ INFRA_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$INFRA_DIR/../.." && pwd)
 # Order matters: up.sh starts in this order, down.sh stops in reverse.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-INFRA_COMPONENTS=(postgres redis kafka opensearch stripe-mock)
+INFRA_COMPONENTS=(postgres redis kafka opensearch stripe-mock localstripe)
 COMPONENT=${COMPONENT:-infra}
 
 # Go is often installed outside the default PATH of non-login shells.

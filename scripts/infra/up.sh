@@ -2,7 +2,7 @@
 # Provision and start the native dev infrastructure, idempotently:
 #
 #   scripts/infra/up.sh [component...]     (default: all)
-#   components: postgres redis kafka opensearch stripe-mock
+#   components: postgres redis kafka opensearch stripe-mock localstripe
 #
 # For each component: install what is missing (Debian packages, Maven jars,
 # go install), start it unless it already answers, and wait until it answers.

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# localstripe (a stateful fake Stripe: customers, cards, PaymentIntents, signed
+# webhooks) for the native dev stack, on 127.0.0.1 and the port of
+# $STRIPE_API_BASE (default 8420). It is a Python package pinned in the
+# workspace's dev dependencies (installed by `uv sync`), run through
+# scripts/infra/localstripe_server.py (loopback only, state in memory).
+# Webhooks: it POSTs each event to the endpoints registered with
+# `POST /_config/webhooks/<id>`; the dev stack and the tests register theirs.
+#
+#   scripts/infra/localstripe.sh install|start|stop|restart|status
+set -euo pipefail
+COMPONENT=localstripe
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+LS_BASE=${STRIPE_API_BASE:-http://127.0.0.1:8420}
+LS_BASE=${LS_BASE%/}
+LS_HOST=$(url_host "$LS_BASE")
+LS_PORT=$(url_port "$LS_BASE" 8420)
+LS_KEY=${STRIPE_SECRET_KEY:-sk_test_123}
+LS_TIMEOUT=${RENTEZY_LOCALSTRIPE_TIMEOUT:-30}
+LS_PY=$REPO_ROOT/.venv/bin/python
+LS_SERVER=$INFRA_DIR/localstripe_server.py
+LS_LOG=$LOG_DIR/localstripe.log
+
+[[ $LS_HOST == 127.0.0.1 ]] || die "STRIPE_API_BASE host must be 127.0.0.1 for the local stack (got $LS_HOST)"
+
+ls_installed() { [[ -x $LS_PY ]] && "$LS_PY" -c 'import localstripe.server' >/dev/null 2>&1; }
+
+cmd_install() {
+    ls_installed && return 0
+    die "localstripe is not in the workspace venv: run scripts/bootstrap.sh (uv sync) first"
+}
+
+ls_answers() {
+    local code
+    code=$(curl -s -m 3 -o /dev/null -w '%{http_code}' -u "$LS_KEY:" "$LS_BASE/v1/customers" 2>/dev/null) || return 1
+    [[ $code == 200 ]]
+}
+
+cmd_launch() {
+    forget_launch
+    already_running localstripe "$LS_SERVER" "$LS_BASE" && return 0
+    ls_installed || die "not installed (run: $0 install)"
+    claim_port "$LS_PORT" "$LS_BASE" ls_answers "a Stripe stand-in" STRIPE_API_BASE || return 0
+    say "starting"
+    mark_launched
+    printf '\n==== %s localstripe start ====\n' "$(date -Is)" >>"$LS_LOG"
+    spawn localstripe "$LS_LOG" "$LS_PY" "$LS_SERVER" --host 127.0.0.1 --port "$LS_PORT"
+}
+
+cmd_wait() {
+    wait_managed localstripe "$LS_SERVER" "$LS_TIMEOUT" "$LS_LOG" "$LS_LOG" ls_answers
+    say_ready "$LS_BASE (localstripe)"
+}
+
+cmd_stop() {
+    forget_launch
+    stop_managed localstripe "$LS_SERVER" 15
+}
+
+cmd_status() {
+    managed_status localstripe "$LS_SERVER" "$LS_BASE" "$LS_PORT" ls_answers ls_installed \
+        "not installed (uv sync)" "a server" "$LS_BASE (localstripe)"
+}
+
+component_main "$@"
