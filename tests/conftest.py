@@ -115,6 +115,7 @@ SERVICES: dict[str, ServiceSpec] = {
 WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "property": (("outbox_relay",),),
     "booking": (("outbox_relay",), ("consume",)),
+    "rent": (("outbox_relay",), ("consume",)),
     "search": (("consume",),),
 }
 # Celery workers started with a service (`celery -A config worker` from its
@@ -275,6 +276,8 @@ class Platform:
         # The gateway's port is fixed for the session, so the services know
         # their public origin (pagination links, image URLs) before it starts.
         self.gateway_port = _free_port()
+        self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
+        self.webhook_id = f"tests-{run}"
         self.base_env.update(
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.gateway_port}",
             POSTGRES_DB_PREFIX=self.database_prefix,
@@ -338,7 +341,25 @@ class Platform:
             if process.popen.poll() is not None:
                 raise RuntimeError(f"{process.name} has exited:\n{_tail(process.log)}")
 
+    def _localstripe_webhook(self, url: str, *, events: list[str] | None = None) -> None:
+        """Register (or, with events=["none"], silence) this session's webhook
+        endpoint with localstripe, which POSTs every signed event to every
+        registered endpoint (unknown payments are ignored by each receiver)."""
+        response = httpx.post(
+            f"{self.base_env['STRIPE_API_BASE']}/_config/webhooks/{self.webhook_id}",
+            json={"url": url, "secret": self.base_env["STRIPE_WEBHOOK_SECRET"], "events": events},
+            auth=(self.base_env["STRIPE_SECRET_KEY"], ""),
+            timeout=10,
+            trust_env=False,
+        )
+        response.raise_for_status()
+
     def stop(self) -> None:
+        if "rent" in self.processes:
+            try:  # localstripe keeps no way to delete one: it stops receiving any event
+                self._localstripe_webhook(f"{self.gateway_url}/", events=["none"])
+            except httpx.HTTPError as exc:
+                print(f"tests/conftest.py: could not silence the session's webhook: {exc}")
         for process in reversed(self._all()):
             process.stop()
         self.processes.clear()
@@ -397,6 +418,8 @@ class Platform:
         self.processes[name] = self._launch(name, _server_command(spec), cwd=cwd, env=env)
         for args in WORKERS.get(name, ()):
             self._start_worker(f"{name}-{args[0]}", [PYTHON, "manage.py", *args], cwd=cwd, env=env)
+        if name == "rent":
+            self._localstripe_webhook(f"{self.gateway_url}/api/rent/webhooks/stripe")
         if name in CELERY_WORKERS:
             self._start_worker(
                 f"{name}-celery-worker",

@@ -30,7 +30,7 @@ SERVICES = {
 RELAYS = ["auth", "property", "booking", "rent", "chat"]
 CONSUMERS = ["search", "booking", "rent", "notification"]
 # Celery worker and Beat of the services that run tasks (`celery -A config ...`).
-CELERY = ["booking"]
+CELERY = ["booking", "rent"]
 
 
 def stack_processes(repo_root: Path) -> dict[int, str]:

@@ -131,7 +131,7 @@ def stripe_events_applied(platform, payment_intent_id: str) -> list[str]:
         return [
             row[0]
             for row in conn.execute(
-                "SELECT type FROM rent_stripeevent WHERE payload_object_id = %s",
+                "SELECT type FROM rent_stripeevent WHERE object_id = %s",
                 (payment_intent_id,),
             )
         ]

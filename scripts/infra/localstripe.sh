@@ -4,8 +4,11 @@
 # $STRIPE_API_BASE (default 8420). It is a Python package pinned in the
 # workspace's dev dependencies (installed by `uv sync`), run through
 # scripts/infra/localstripe_server.py (loopback only, state in memory).
-# Webhooks: it POSTs each event to the endpoints registered with
-# `POST /_config/webhooks/<id>`; the dev stack and the tests register theirs.
+# Webhooks: it POSTs each signed event to every endpoint registered with
+# `POST /_config/webhooks/<id>`. Its state is in memory, so every start
+# registers the dev stack's endpoint (id `rentezy-dev`: the gateway's
+# /api/rent/webhooks/stripe on $API_GATEWAY_PORT, signed with
+# $STRIPE_WEBHOOK_SECRET); the test suites register their own.
 #
 #   scripts/infra/localstripe.sh install|start|stop|restart|status
 set -euo pipefail
@@ -49,9 +52,19 @@ cmd_launch() {
     spawn localstripe "$LS_LOG" "$LS_PY" "$LS_SERVER" --host 127.0.0.1 --port "$LS_PORT"
 }
 
+# The dev stack's webhook endpoint, registered again (same id) at every start.
+ls_register_dev_webhook() {
+    local url="http://127.0.0.1:${API_GATEWAY_PORT:-8000}/api/rent/webhooks/stripe" body
+    body=$(printf '{"url": "%s", "secret": "%s"}' "$url" "${STRIPE_WEBHOOK_SECRET:?set in dev.env}")
+    curl -fsS -m 5 -o /dev/null -u "$LS_KEY:" -H 'Content-Type: application/json' \
+        -d "$body" "$LS_BASE/_config/webhooks/rentezy-dev" ||
+        die "could not register the dev webhook endpoint with localstripe"
+}
+
 cmd_wait() {
     wait_managed localstripe "$LS_SERVER" "$LS_TIMEOUT" "$LS_LOG" "$LS_LOG" ls_answers
-    say_ready "$LS_BASE (localstripe)"
+    ls_register_dev_webhook
+    say_ready "$LS_BASE (localstripe; webhooks to the dev gateway's /api/rent/webhooks/stripe)"
 }
 
 cmd_stop() {

@@ -61,5 +61,8 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
             # Replace Django's default console/mail handlers: propagate to root.
             "django": {"handlers": [], "level": level, "propagate": True},
             "django.server": {"handlers": [], "level": level, "propagate": True},
+            # stripe-python logs every request and response at INFO; the rent
+            # service logs each payment's outcome itself.
+            "stripe": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }
