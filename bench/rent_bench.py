@@ -158,6 +158,7 @@ def main() -> None:
 
     sys.path.insert(0, str(REPO_ROOT / "tests"))
     sys.path.insert(0, str(REPO_ROOT / "bench"))
+    from booking_bench import cpu_times
     from conftest import PYTHON, Platform
     from gateway_bench import tree_cpu_seconds
     from stats import machine, write_results
@@ -245,17 +246,13 @@ def main() -> None:
         def cpu() -> dict[str, float]:
             return {name: tree_cpu_seconds(p) for name, p in pids.items()}
 
-        def busy() -> tuple[int, int]:
-            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-            return sum(fields) - fields[3] - fields[4], sum(fields)
-
         with psycopg.connect(**conninfo) as conn:
             n = args.leases
             assert one(conn, "SELECT count(*) FROM rent_lease") == n
 
             def phase(name: str, on: date, done_sql: str, then: dict[str, str]) -> None:
                 print(f"==> {name}: rent.billing_run(on={on}) ...", flush=True)
-                cpu0, busy0, load0 = cpu(), busy(), os.getloadavg()
+                cpu0, busy0, load0 = cpu(), cpu_times(), os.getloadavg()
                 t0 = time.monotonic()
                 celery.send_task("rent.billing_run", kwargs={"on": str(on)}, queue=queue)
                 marks: dict[str, float] = {}
@@ -266,7 +263,7 @@ def main() -> None:
                             raise RuntimeError(f"{name}: {mark} never reached")
                         time.sleep(POLL)
                     marks[mark] = time.monotonic() - t0
-                cpu1, busy1 = cpu(), busy()
+                cpu1, busy1 = cpu(), cpu_times()
                 figures = {
                     "seconds": round(marks["done"], 2),
                     "per_second": round(n / marks["done"], 1),

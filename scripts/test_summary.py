@@ -22,9 +22,7 @@ def main(results_dir: str) -> int:
             failed += bad
             skipped += skip
             passed += tests - bad - skip
-            print(
-                f"    {report.stem:<24} {tests - bad - skip:>4} passed {bad:>3} failed {skip:>3} skipped"
-            )
+            print(f"    {report.stem:<24} {tests - bad - skip:>4} passed {bad:>3} failed {skip:>3} skipped")
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     if not reports or passed == 0:
         print("no test ran", file=sys.stderr)

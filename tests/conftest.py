@@ -279,7 +279,7 @@ class Platform:
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.webhook_id = f"tests-{run}"
         self.base_env.update(
-            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.gateway_port}",
+            PUBLIC_BASE_URL=self.gateway_url,
             POSTGRES_DB_PREFIX=self.database_prefix,
             KAFKA_TOPIC_PREFIX=self.topic_prefix,
             CELERY_QUEUE_PREFIX=self.topic_prefix,
