@@ -13,6 +13,9 @@ invoice a tenant pays by card, and every way that can go wrong.
   error shape; `pm_card_chargeCustomerFail` leaves the invoice open, emits
   `payment_failed`, and booking_service then releases the reservation, whose
   cancellation voids the lease's invoices: the whole loop across services.
+- A landlord opens a lease directly for a registered tenant (rent_service
+  knows both from rentezy.property and rentezy.user): its first invoice, paid
+  by the tenant's card like any other; an overlapping one is a 409.
 - Unsigned, tampered and stale webhooks are 400s through the gateway.
 - Receipts (PDF) and the rent roll (JSON and CSV) for the right people only.
 """
@@ -293,6 +296,66 @@ def test_a_failing_card_leaves_the_invoice_open_and_booking_releases_then_rent_v
     wait_until(voided, timeout=60, message="the voided invoice")
     leases = gw.get("/api/rent/leases", headers=tenant.headers).json()["results"]
     assert [row["status"] for row in leases if row["id"] == lease["id"]] == ["cancelled"]
+
+
+# --- a lease a landlord opens directly ------------------------------------------------
+
+
+def test_a_landlord_opens_a_lease_for_a_registered_tenant_who_pays_its_first_invoice(
+    gw, make_account
+):
+    landlord, tenant = make_account("landlord"), make_account("tenant")
+    property_id = listed_property(gw, landlord)
+    start = date.today() + timedelta(days=15)
+    body = {
+        "property_id": property_id,
+        "tenant_id": tenant.id,
+        "start_date": str(start),
+        "end_date": str(start + timedelta(days=365)),
+        "due_day": 3,
+        "late_fee_policy": {"kind": "flat", "amount": "25.00"},
+    }
+    deadline = time.monotonic() + 60
+    while True:  # until rent_service's projections have the property and the tenant
+        response = gw.post("/api/rent/leases", json=body, headers=landlord.headers)
+        if response.status_code not in (400, 404) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert response.status_code == 201, response.text
+    lease = response.json()
+    assert (lease["tenant_id"], lease["monthly_rent"], lease["deposit"], lease["due_day"]) == (
+        tenant.id,
+        "2100.00",
+        "4200.00",
+        3,
+    )
+    assert (lease["reservation_id"], lease["late_fee"]) == (None, "25.00")
+    assert [
+        row["id"] for row in gw.get("/api/rent/leases", headers=tenant.headers).json()["results"]
+    ] == [lease["id"]]
+
+    overlapping = gw.post(
+        "/api/rent/leases",
+        json={**body, "start_date": str(start + timedelta(days=30))},
+        headers=landlord.headers,
+    )
+    assert overlapping.status_code == 409 and overlapping.json()["code"] == "property_unavailable"
+    by_tenant = gw.post("/api/rent/leases", json=body, headers=tenant.headers)
+    assert by_tenant.status_code == 403 and by_tenant.json()["code"] == "forbidden"
+    other = make_account("landlord")
+    assert gw.post("/api/rent/leases", json=body, headers=other.headers).status_code == 403
+
+    invoice = first_invoice(gw, tenant, lease["id"])
+    assert invoice["lines"][0] == {
+        "kind": "deposit",
+        "description": invoice["lines"][0]["description"],
+        "amount": "4200.00",
+    }
+    card = save_card(gw, tenant, "pm_card_visa")
+    assert card.status_code == 201, card.text
+    paid = pay(gw, tenant, invoice["id"], card.json()["id"])
+    assert paid.status_code == 200 and paid.json()["status"] == "succeeded", paid.text
+    assert first_invoice(gw, tenant, lease["id"])["status"] == "paid"
 
 
 # --- webhooks that must not count -----------------------------------------------------

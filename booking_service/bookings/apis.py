@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rentezy_platform.idempotency.services import HEADER as IDEMPOTENCY_HEADER
+from drf_spectacular.utils import extend_schema
+from rentezy_platform.idempotency.schema import IDEMPOTENCY_KEY, KEY_REUSED
 from rentezy_platform.idempotency.services import idempotent
 from rentezy_platform.money import AmountField
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
@@ -42,19 +42,6 @@ from bookings.models import (
 from bookings.services import Actor
 
 NOT_FOUND = error_schema("`not_found`: no such object, or not one the caller is party to.")
-IDEMPOTENCY_KEY = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    pattern=r"^[\x21-\x7e]{1,255}$",
-    description=(
-        "Any 1-255 visible ASCII characters (a UUID): a retry with the same key gets the "
-        "first response again (`Idempotent-Replayed: true`) and changes nothing."
-    ),
-)
-KEY_REUSED = error_schema(
-    "`idempotency_key_reused`: this Idempotency-Key was used with another request."
-)
 INVALID_TRANSITION = error_schema(
     "`invalid_transition`: the reservation's status does not allow this action."
 )

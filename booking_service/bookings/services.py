@@ -31,13 +31,14 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rentezy_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rentezy_platform.parsing import parse_uuid, uuid_or_none
+from rentezy_platform.projections import property_terms, versioned_upsert
+from rentezy_platform.rentals import rental_dates_check
 from rentezy_platform.trust import Actor
 
 from bookings.events import (
@@ -66,7 +67,6 @@ TENANT = "tenant"
 LANDLORD = "landlord"
 APPLIED = "applied"
 STALE = "stale"
-LONGEST_RESERVATION_YEARS = 5
 
 # Reasons carried by rental_rejected / _cancelled / _expired.
 REASON_REJECTED = "rejected_by_landlord"
@@ -129,31 +129,15 @@ def property_projection_apply(*, data: Mapping[str, Any]) -> str:
     data; an older or equal version is ignored (STALE). A property that is not
     (or no longer) listed loses its upcoming slots, their bookings and its
     pending reservations (property_unlisted_cascade)."""
-    property_id = parse_uuid(data["property_id"])
-    version = int(data["version"])
-    values = {
-        "version": version,
-        "owner_id": parse_uuid(data["owner_id"]),
-        "status": data["status"],
-        "title": data["title"][:200],
-        "monthly_rent_minor": int(data["monthly_rent_minor"]),
-        "deposit_minor": int(data["deposit_minor"]),
-        "currency": data["currency"],
-    }
     with transaction.atomic():
-        projection = PropertyProjection.objects.select_for_update().filter(pk=property_id).first()
-        if projection is None:
-            try:
-                with transaction.atomic():
-                    projection = PropertyProjection.objects.create(id=property_id, **values)
-            except IntegrityError:  # created meanwhile: apply as an update
-                return property_projection_apply(data=data)
-        elif projection.version >= version:
+        projection, applied = versioned_upsert(
+            PropertyProjection,
+            pk=parse_uuid(data["property_id"]),
+            version=int(data["version"]),
+            values=property_terms(data),
+        )
+        if not applied:
             return STALE
-        else:
-            for name, value in values.items():
-                setattr(projection, name, value)
-            projection.save()
         if not projection.is_listed:
             property_unlisted_cascade(projection=projection)
     return APPLIED
@@ -367,20 +351,6 @@ def booking_cancel(*, actor: Actor, booking_id: object) -> ViewingBooking:
 # --- rental reservations ------------------------------------------------------------
 
 
-def reservation_dates_check(*, start_date: date, end_date: date, today: date) -> None:
-    errors: dict[str, list[str]] = {}
-    if start_date < today:
-        errors["start_date"] = ["Must be today or later."]
-    if end_date <= start_date:
-        errors["end_date"] = ["Must be after start_date."]
-    elif end_date < start_date + relativedelta(months=1):
-        errors["end_date"] = ["A rental lasts at least one month."]
-    elif end_date > start_date + relativedelta(years=LONGEST_RESERVATION_YEARS):
-        errors["end_date"] = [f"A rental lasts at most {LONGEST_RESERVATION_YEARS} years."]
-    if errors:
-        raise InvalidInput(fields=errors)
-
-
 def reservation_create(
     *, actor: Actor, property_id: object, start_date: date, end_date: date
 ) -> RentalReservation:
@@ -389,7 +359,7 @@ def reservation_create(
     reservation of the property → 409 `property_unavailable`."""
     if actor.role != TENANT:
         raise Forbidden(message="Only tenants request rentals.")
-    reservation_dates_check(start_date=start_date, end_date=end_date, today=timezone.now().date())
+    rental_dates_check(start_date=start_date, end_date=end_date, today=timezone.now().date())
     with transaction.atomic():
         projection = (
             PropertyProjection.objects.select_for_update()

@@ -14,9 +14,7 @@ typo never passes silently and nothing is set by mass assignment.
 
 from __future__ import annotations
 
-import math
-import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -26,6 +24,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rentezy_platform.errors import ApplicationError, Forbidden, NotAuthenticated
+from rentezy_platform.money import MoneyField, decimal_or_none
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
 from rentezy_platform.pagination import PageNumberPagination
 from rentezy_platform.serializers import (
@@ -56,8 +55,6 @@ from properties.models import (
     CLIENT_STATUSES,
     COORDINATE_DECIMAL_PLACES,
     DESCRIPTION_MAX_LENGTH,
-    MONEY_DECIMAL_PLACES,
-    MONEY_MAX_MINOR,
     POSTAL_CODE_MAX_LENGTH,
     STATE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -66,8 +63,6 @@ from properties.models import (
     PropertyStatus,
     PropertyType,
     canonical_amenities,
-    format_minor,
-    to_minor,
 )
 
 LANDLORD = "landlord"
@@ -85,83 +80,6 @@ READ_ONLY_FIELDS = frozenset(
 # --- input fields -----------------------------------------------------------------
 
 
-_DECIMAL_STRING = re.compile(r"[+-]?[0-9]{1,20}(\.[0-9]{1,20})?")
-
-
-def _decimal(data: object) -> Decimal | None:
-    """A finite decimal from a JSON number or a plain decimal string
-    (`"1450.00"`; no exponent, separators, NaN or Infinity), else None."""
-    if isinstance(data, bool):
-        return None
-    if isinstance(data, int):
-        return Decimal(data)
-    if isinstance(data, float):
-        # repr() is the shortest string that reads back as the same float: 0.1 → "0.1".
-        return Decimal(repr(data)) if math.isfinite(data) else None
-    if isinstance(data, str) and _DECIMAL_STRING.fullmatch(data.strip()):
-        try:
-            return Decimal(data.strip())
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid ones
-            return None
-    return None
-
-
-def _decimal_places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-# Exactly what MoneyField accepts as a string, bounds included (0 < amount <=
-# MONEY_MAX_MINOR / 100; `allow_zero` for deposits); digits without leading zeros.
-_MONEY_MAX = format_minor(MONEY_MAX_MINOR)
-_MONEY_DIGITS = len(_MONEY_MAX.split(".")[0]) - 1
-MONEY_PATTERN = rf"^({re.escape(_MONEY_MAX)}|[1-9][0-9]{{0,{_MONEY_DIGITS - 1}}}\.[0-9]{{2}}|0\.(0[1-9]|[1-9][0-9]))$"
-MONEY_OR_ZERO_PATTERN = (
-    rf"^({re.escape(_MONEY_MAX)}|[1-9][0-9]{{0,{_MONEY_DIGITS - 1}}}\.[0-9]{{2}}|0\.[0-9]{{2}})$"
-)
-
-
-class MoneyField(serializers.Field):
-    """An amount as the API shows it (`"1450.00"`) ↔ integer minor units."""
-
-    default_error_messages = {
-        "invalid": 'Enter an amount as a decimal string such as "1450.00".',
-        "max_decimal_places": "Use at most 2 decimal places.",
-        "positive": "Must be greater than 0.",
-        "not_negative": "Must be 0 or more.",
-        "max_value": f"Must be at most {format_minor(MONEY_MAX_MINOR)}.",
-    }
-
-    def __init__(self, *, allow_zero: bool = False, **kwargs) -> None:
-        self.allow_zero = allow_zero
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data) -> int:
-        value = _decimal(data)
-        if value is None:
-            self.fail("invalid")
-        if value < 0 or (value == 0 and not self.allow_zero):
-            self.fail("not_negative" if self.allow_zero else "positive")
-        if value > Decimal(MONEY_MAX_MINOR).scaleb(-MONEY_DECIMAL_PLACES):
-            self.fail("max_value")
-        if _decimal_places(value) > MONEY_DECIMAL_PLACES:
-            self.fail("max_decimal_places")
-        return to_minor(value)
-
-    def to_representation(self, value: int) -> str:
-        return format_minor(value)
-
-
-class MoneySchema(OpenApiSerializerFieldExtension):
-    target_class = MoneyField
-
-    def map_serializer_field(self, auto_schema, direction):
-        if direction == "response":
-            return {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "example": "1450.00"}
-        pattern = MONEY_OR_ZERO_PATTERN if self.target.allow_zero else MONEY_PATTERN
-        return {"type": "string", "pattern": pattern, "example": "1450.00"}
-
-
 class CoordinateField(serializers.Field):
     """Degrees as a JSON number (or decimal string), rounded to 6 places
     (about 0.1 m): map widgets send more digits than anyone can use."""
@@ -176,7 +94,7 @@ class CoordinateField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data) -> Decimal:
-        value = _decimal(data)
+        value = decimal_or_none(data)
         if value is None:
             self.fail("invalid")
         if not -self.limit <= value <= self.limit:
@@ -208,7 +126,7 @@ class BathroomsField(serializers.Field):
     }
 
     def to_internal_value(self, data) -> Decimal:
-        value = _decimal(data)
+        value = decimal_or_none(data)
         if value is None:
             self.fail("invalid")
         if not 0 <= value <= BATHROOMS_MAX:

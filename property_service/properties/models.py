@@ -24,7 +24,12 @@ from django.db import models
 from django.db.models.functions import Length, Mod
 from django.db.models.lookups import Exact, LessThanOrEqual
 from django.utils import timezone
-from rentezy_platform.money import MONEY_DECIMAL_PLACES, format_minor, to_minor  # noqa: F401  (re-exported)
+from rentezy_platform.money import (  # noqa: F401  (re-exported)
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_MINOR,
+    format_minor,
+    to_minor,
+)
 
 from properties.countries import COUNTRY_CODES
 
@@ -40,8 +45,6 @@ BATHROOMS_MAX = Decimal(50)
 AREA_SQFT_MAX = 1_000_000
 COORDINATE_DECIMAL_PLACES = 6
 
-# Money: at most 1,000,000.00 of any supported currency a month.
-MONEY_MAX_MINOR = 1_000_000_00
 
 
 class PropertyType(models.TextChoices):

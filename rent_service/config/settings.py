@@ -88,8 +88,10 @@ CELERY_BEAT_SCHEDULE = {
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,  # noqa: F405
     "DESCRIPTION": "Leases, invoices, Stripe payments, receipts and the rent roll.",
-    # Three objects here have a `status`: one named enum each.
+    # Three objects here have a `status` and two a `kind`: one named enum each.
     "ENUM_NAME_OVERRIDES": {
+        "LateFeeKindEnum": "rent.models.LateFeeKind",
+        "InvoiceLineKindEnum": "rent.models.InvoiceLineKind",
         "LeaseStatusEnum": "rent.models.LeaseStatus",
         "InvoiceStatusEnum": "rent.models.InvoiceStatus",
         "PaymentStatusEnum": "rent.models.PaymentStatus",

@@ -12,17 +12,22 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rentezy_platform.errors import Forbidden, InvalidInput
-from rentezy_platform.money import AmountField
+from rentezy_platform.idempotency.schema import IDEMPOTENCY_KEY, KEY_REUSED
+from rentezy_platform.idempotency.services import idempotent
+from rentezy_platform.money import AmountField, MoneyField
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
 from rentezy_platform.pagination import PageNumberPagination
 from rentezy_platform.parsing import parse_uuid
 from rentezy_platform.serializers import (
     FilterSerializer,
     PageFilterSerializer,
+    StrictDateField,
     StrictInputSerializer,
+    StrictIntegerField,
+    StrictUUIDField,
 )
 from rentezy_platform.trust import Actor
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +35,9 @@ from rest_framework.views import APIView
 
 from rent import billing, documents, selectors, services
 from rent.models import (
+    DUE_DAY_MAX,
+    GRACE_DAYS_MAX,
+    LATE_FEE_BP_MAX,
     InvoiceLineKind,
     InvoiceStatus,
     LateFeeKind,
@@ -164,11 +172,72 @@ def _paginated(view: APIView, request: Request, queryset, serializer_class) -> R
 # --- leases -----------------------------------------------------------------------
 
 
+class LateFeePolicyInputSerializer(StrictInputSerializer):
+    kind = serializers.ChoiceField(choices=LateFeeKind.choices)
+    amount = MoneyField(allow_zero=True, required=False, help_text="The flat fee (kind flat).")
+    percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=LATE_FEE_BP_MAX // 100,
+        required=False,
+        help_text='Of the monthly rent (kind percent), e.g. "5.00".',
+    )
+    cap = MoneyField(
+        allow_zero=True, required=False, allow_null=True, help_text="At most this (kind percent)."
+    )
+
+    def validate(self, attrs):
+        kind = attrs["kind"]
+        needed, other = ("amount", "percent") if kind == LateFeeKind.FLAT else ("percent", "amount")
+        errors = {}
+        if needed not in attrs:
+            errors[needed] = [f"Required for a {kind} late fee."]
+        if other in attrs or (kind == LateFeeKind.FLAT and attrs.get("cap") is not None):
+            errors[other if other in attrs else "cap"] = [f"Not part of a {kind} late fee."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return services.LateFeePolicy(
+            kind=kind,
+            flat_minor=attrs.get("amount", 0),
+            percent_bp=int(attrs.get("percent", 0) * 100),
+            cap_minor=attrs.get("cap"),
+        )
+
+
 class LeaseListApi(APIView):
     pagination_class = PageNumberPagination
 
     class LeaseFilterSerializer(PageFilterSerializer):
         status = serializers.ChoiceField(choices=LeaseStatus.choices, required=False)
+
+    class LeaseInputSerializer(StrictInputSerializer):
+        read_only_keys = frozenset(
+            {"id", "reservation_id", "landlord_id", "currency", "status", "autopay", "late_fee"}
+        )
+
+        property_id = StrictUUIDField(
+            error_messages={"invalid": "A property id (UUID) is required."},
+            help_text="One of the caller's listed properties.",
+        )
+        tenant_id = StrictUUIDField(
+            error_messages={"invalid": "A tenant's user id (UUID) is required."},
+            help_text="A registered tenant (as the bookings on the caller's properties show).",
+        )
+        start_date = StrictDateField(help_text="Move-in day: today or later.")
+        end_date = StrictDateField(help_text="Move-out day: at least one month after start_date.")
+        monthly_rent = MoneyField(
+            source="monthly_rent_minor", required=False, help_text="Default: the property's."
+        )
+        deposit = MoneyField(
+            source="deposit_minor",
+            allow_zero=True,
+            required=False,
+            help_text="Default: the property's.",
+        )
+        due_day = StrictIntegerField(min_value=1, max_value=DUE_DAY_MAX, required=False)
+        grace_days = StrictIntegerField(min_value=0, max_value=GRACE_DAYS_MAX, required=False)
+        late_fee_policy = LateFeePolicyInputSerializer(source="late_fee", required=False)
 
     @extend_schema(
         tags=["rent"],
@@ -186,6 +255,41 @@ class LeaseListApi(APIView):
         filters = self.LeaseFilterSerializer.from_query(request.query_params)
         leases = selectors.lease_list_for(actor=_actor(request), status=filters.get("status"))
         return _paginated(self, request, leases, LeaseOutputSerializer)
+
+    @extend_schema(
+        tags=["rent"],
+        summary="Open a lease for a registered tenant (landlords)",
+        description=(
+            "On one of the caller's listed properties, for [start_date, end_date); the first "
+            "invoice (deposit and the first, maybe pro-rated, month) is issued at once. Rent, "
+            "deposit and currency default to the property's; due day, grace days and late fee "
+            "to the service's defaults. Autopay is the tenant's to turn on."
+        ),
+        parameters=[IDEMPOTENCY_KEY],
+        request=LeaseInputSerializer,
+        responses={
+            201: LeaseOutputSerializer,
+            400: INVALID,
+            401: NOT_AUTHENTICATED,
+            403: error_schema("`forbidden`: not a landlord, or not the property's owner."),
+            404: error_schema("`not_found`: no such property."),
+            409: error_schema(
+                "`property_not_listed`, or `property_unavailable`: an active lease of the "
+                "property overlaps these dates."
+            ),
+            422: KEY_REUSED,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.LeaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actor = _actor(request)
+
+        def run() -> Response:
+            lease = services.lease_create(actor=actor, **serializer.validated_data)
+            return Response(LeaseOutputSerializer(lease).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, run)
 
 
 class LeaseDetailApi(APIView):

@@ -49,8 +49,14 @@ class PropertyProjection(models.Model):
     currency = models.CharField(max_length=3)
     updated_at = models.DateTimeField(auto_now=True)
 
+    LISTED = "listed"
+
     def __str__(self) -> str:
         return f"{self.title} (v{self.version})"
+
+    @property
+    def is_listed(self) -> bool:
+        return self.status == self.LISTED
 
 
 class UserProjection(models.Model):
@@ -60,6 +66,8 @@ class UserProjection(models.Model):
     role = models.CharField(max_length=16)
     email = models.EmailField(blank=True, default="")
     full_name = models.CharField(max_length=200, blank=True, default="")
+
+    TENANT = "tenant"
 
     def __str__(self) -> str:
         return f"{self.id} ({self.role})"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rentezy_platform.idempotency.services import HEADER as IDEMPOTENCY_HEADER
+from rentezy_platform.idempotency.schema import IDEMPOTENCY_KEY, KEY_REUSED
 from rentezy_platform.idempotency.services import idempotent
 from rentezy_platform.money import AmountField
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
@@ -33,16 +33,6 @@ from rest_framework.views import APIView
 from rent import payments
 from rent.models import InvoiceStatus, PaymentStatus
 
-IDEMPOTENCY_KEY = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    pattern=r"^[\x21-\x7e]{1,255}$",
-    description=(
-        "Any 1-255 visible ASCII characters (a UUID): a retry with the same key gets the "
-        "first response again (`Idempotent-Replayed: true`) and charges nothing more."
-    ),
-)
 # Stripe's ids are a prefix and [A-Za-z0-9_]; anything else is refused here,
 # before a request to Stripe is spent on it.
 STRIPE_PAYMENT_METHOD_ID = RegexValidator(
@@ -163,7 +153,7 @@ class InvoicePayApi(APIView):
                 "`invoice_not_payable`: paid or void; `payment_in_progress`: a payment of "
                 "it is under way; `request_in_progress`: the same Idempotency-Key is."
             ),
-            422: error_schema("`idempotency_key_reused`: the key was used for another request."),
+            422: KEY_REUSED,
             503: STRIPE_UNAVAILABLE,
         },
     )

@@ -1,5 +1,6 @@
 """Writes of rent_service's lease and invoice lifecycle: leases from confirmed
-reservations, invoices issued from the lease's terms (billing.py), leases
+reservations or opened by a landlord for an existing tenant (checked against
+the property and user projections these events keep), invoices issued from the lease's terms (billing.py), leases
 voided when their reservation is cancelled or expires, and leases that end.
 
 Payments (Stripe) are `payments.py`; the daily billing run (late fees,
@@ -22,8 +23,10 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rentezy_platform.errors import Forbidden, NotFound
+from rentezy_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rentezy_platform.parsing import parse_uuid, uuid_or_none
+from rentezy_platform.projections import property_terms, versioned_upsert
+from rentezy_platform.rentals import rental_dates_check
 from rentezy_platform.trust import Actor
 
 from rent import billing
@@ -35,6 +38,8 @@ from rent.models import (
     InvoiceStatus,
     Lease,
     LeaseStatus,
+    PropertyProjection,
+    UserProjection,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,6 +67,27 @@ class DefaultTerms:
             late_fee_percent_bp=settings.RENT_DEFAULT_LATE_FEE_PERCENT_BP,
             late_fee_cap_minor=settings.RENT_DEFAULT_LATE_FEE_CAP_MINOR,
         )
+
+
+LANDLORD = "landlord"
+
+
+class PropertyNotListed(Conflict):
+    default_code = "property_not_listed"
+    default_message = "The property is not listed: publish it first."
+
+
+class PropertyUnavailable(Conflict):
+    default_code = "property_unavailable"
+    default_message = "The property already has an active lease for some of these dates."
+
+
+@dataclass(frozen=True)
+class LateFeePolicy:
+    kind: str
+    flat_minor: int = 0
+    percent_bp: int = 0
+    cap_minor: int | None = None
 
 
 def today() -> date:
@@ -103,6 +129,112 @@ def lease_create_from_reservation(*, data: Mapping[str, Any], on: date | None = 
         # The same reservation's lease committed meanwhile (a concurrent delivery).
         return Lease.objects.get(reservation_id=reservation_id)
     logger.info("lease %s created from reservation %s", lease.id, reservation_id)
+    return lease
+
+
+def property_projection_apply(*, data: Mapping[str, Any]) -> bool:
+    """Keep the newest state of a property from a rentezy.property event (an
+    older or equal version changes nothing). Returns whether it changed."""
+    with transaction.atomic():
+        _, applied = versioned_upsert(
+            PropertyProjection,
+            pk=parse_uuid(data["property_id"]),
+            version=int(data["version"]),
+            values=property_terms(data),
+        )
+    return applied
+
+
+def user_projection_apply(*, data: Mapping[str, Any]) -> UserProjection:
+    """Keep a user's role, e-mail and name from rentezy.user events (one
+    partition per user keeps them in order; a redelivery rewrites the same)."""
+    user, _ = UserProjection.objects.update_or_create(
+        pk=parse_uuid(data["user_id"]),
+        defaults={
+            "role": str(data["role"]),
+            "email": str(data.get("email") or ""),
+            "full_name": str(data.get("full_name") or "")[:200],
+        },
+    )
+    return user
+
+
+def lease_create(
+    *,
+    actor: Actor,
+    property_id: Any,
+    tenant_id: Any,
+    start_date: date,
+    end_date: date,
+    monthly_rent_minor: int | None = None,
+    deposit_minor: int | None = None,
+    due_day: int | None = None,
+    grace_days: int | None = None,
+    late_fee: LateFeePolicy | None = None,
+    on: date | None = None,
+) -> Lease:
+    """A landlord opens a lease on their listed property for a registered
+    tenant, with its first invoice. Rent, deposit and currency default to the
+    property's; due day, grace days and late fee to the service's defaults.
+    Dates as a rental's (rentals.rental_dates_check); overlapping an active
+    lease of the property → 409 `property_unavailable`. The property's
+    projection row is locked while checking, so two concurrent leases of one
+    property cannot both pass."""
+    if actor.role != LANDLORD:
+        raise Forbidden(message="Only landlords open leases.")
+    on = on or today()
+    rental_dates_check(start_date=start_date, end_date=end_date, today=on)
+    tenant = UserProjection.objects.filter(pk=uuid_or_none(tenant_id)).first()
+    if tenant is None or tenant.role != UserProjection.TENANT:
+        raise InvalidInput(fields={"tenant_id": ["No registered tenant has this id."]})
+    defaults = DefaultTerms.from_settings()
+    late_fee = late_fee or LateFeePolicy(
+        kind=defaults.late_fee_kind,
+        flat_minor=defaults.late_fee_flat_minor,
+        percent_bp=defaults.late_fee_percent_bp,
+        cap_minor=defaults.late_fee_cap_minor,
+    )
+    with transaction.atomic():
+        projection = (
+            PropertyProjection.objects.select_for_update()
+            .filter(pk=uuid_or_none(property_id))
+            .first()
+        )
+        if projection is None:
+            raise NotFound(message="No such property.")
+        if projection.owner_id != actor.user_id:
+            raise Forbidden(message="Only the property's owner opens its leases.")
+        if not projection.is_listed:
+            raise PropertyNotListed()
+        overlapping = Lease.objects.filter(
+            property_id=projection.id,
+            status=LeaseStatus.ACTIVE,
+            start_date__lt=end_date,
+            end_date__gt=start_date,
+        )
+        if overlapping.exists():
+            raise PropertyUnavailable()
+        lease = Lease.objects.create(
+            property_id=projection.id,
+            property_title=projection.title,
+            tenant_id=tenant.id,
+            landlord_id=actor.user_id,
+            currency=projection.currency,
+            monthly_rent_minor=(
+                projection.monthly_rent_minor if monthly_rent_minor is None else monthly_rent_minor
+            ),
+            deposit_minor=projection.deposit_minor if deposit_minor is None else deposit_minor,
+            start_date=start_date,
+            end_date=end_date,
+            due_day=defaults.due_day if due_day is None else due_day,
+            grace_days=defaults.grace_days if grace_days is None else grace_days,
+            late_fee_kind=late_fee.kind,
+            late_fee_flat_minor=late_fee.flat_minor,
+            late_fee_percent_bp=late_fee.percent_bp,
+            late_fee_cap_minor=late_fee.cap_minor,
+        )
+        invoice_issue_first(lease=lease, on=on)
+    logger.info("lease %s opened by landlord %s for tenant %s", lease.id, actor.user_id, tenant.id)
     return lease
 
 
