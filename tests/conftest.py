@@ -26,8 +26,8 @@ Gateway settings of the fixture: generous per-IP, per-user and upload budgets
 and per-IP failed-login limit (every test calls from 127.0.0.1, so those would
 make the suite flaky), a rate-limit key prefix of its own per session, and the
 failed-login-per-account rule pinned to the specified 10 per 15 minutes.
-auth_service writes e-mails as files into `platform.mail_dir` (read them with
-`platform.mails()`).
+auth_service and notification_service write e-mails as files into
+`platform.mail_dir` (read them with `platform.mails()`).
 
 Also here: `gw` (an httpx client on the gateway) and `make_account` (a fresh
 registered, logged-in account); plain helpers are in support.py.
@@ -113,15 +113,21 @@ SERVICES: dict[str, ServiceSpec] = {
 # as the Procfile runs them: the outbox relay of a producer, the consumer of a
 # consuming service. They run under the session's own Kafka topic prefix.
 WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "auth": (("outbox_relay",),),
     "property": (("outbox_relay",),),
     "booking": (("outbox_relay",), ("consume",)),
     "rent": (("outbox_relay",), ("consume",)),
+    "chat": (("outbox_relay",), ("consume",)),
+    "notification": (("consume",),),
     "search": (("consume",),),
 }
 # Celery workers started with a service (`celery -A config worker` from its
 # folder), on the session's own queue (CELERY_QUEUE_PREFIX).
 CELERY_WORKERS: dict[str, tuple[str, ...]] = {
     "booking": ("--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"),
+    "notification": (
+        "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+    ),
 }
 # Settings of a service in this suite that differ from its defaults.
 SERVICE_ENV: dict[str, dict[str, str]] = {
@@ -283,6 +289,7 @@ class Platform:
             POSTGRES_DB_PREFIX=self.database_prefix,
             KAFKA_TOPIC_PREFIX=self.topic_prefix,
             CELERY_QUEUE_PREFIX=self.topic_prefix,
+            CHANNEL_LAYER_PREFIX=self.topic_prefix,
             SEARCH_INDEX_ALIAS=self.search_alias,
             MEDIA_ROOT=str(self.media_root),
         )
@@ -307,7 +314,7 @@ class Platform:
         return httpx.Client(base_url=self.gateway, timeout=20, trust_env=False, **kwargs)
 
     def mails(self) -> list[Message]:
-        """Every e-mail auth_service wrote so far (file backend), oldest first."""
+        """Every e-mail the services wrote so far (file backend), oldest first."""
         messages = []
         for path in sorted(
             self.mail_dir.glob("*.log"), key=lambda p: (p.stat().st_mtime_ns, p.name)
@@ -400,7 +407,7 @@ class Platform:
         spec = SERVICES[name]
         cwd = ROOT / spec.directory
         env = {**self.base_env, **SERVICE_ENV.get(name, {})}
-        if name == "auth":
+        if name in ("auth", "notification"):
             env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
             env["EMAIL_FILE_PATH"] = str(self.mail_dir)
         if spec.database:

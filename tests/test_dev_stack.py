@@ -28,9 +28,11 @@ SERVICES = {
     "search_service": "SEARCH_SERVICE_PORT",
 }
 RELAYS = ["auth", "property", "booking", "rent", "chat"]
-CONSUMERS = ["search", "booking", "rent", "notification"]
+CONSUMERS = ["search", "booking", "rent", "chat", "notification"]
 # Celery worker and Beat of the services that run tasks (`celery -A config ...`).
 CELERY = ["booking", "rent"]
+# Celery workers without a Beat (nothing periodic).
+CELERY_WORKER_ONLY = ["notification"]
 
 
 def stack_processes(repo_root: Path) -> dict[int, str]:
@@ -115,6 +117,10 @@ def test_dev_up_runs_every_service_and_worker_and_dev_down_leaves_nothing(repo_r
             assert worker_pid(
                 repo_root, f"{name}_service", f"-A config {kind}", program="celery"
             ), f"{name} celery {kind}"
+    for name in CELERY_WORKER_ONLY:
+        assert worker_pid(
+            repo_root, f"{name}_service", "-A config worker", program="celery"
+        ), f"{name} celery worker"
 
     # A relay killed outright is started again by its respawn supervisor, and
     # the rest of the stack is untouched.

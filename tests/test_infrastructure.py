@@ -8,9 +8,8 @@ import urllib.request
 from urllib.parse import urlparse
 
 import psycopg
-from confluent_kafka.admin import AdminClient
-
 import redis
+from confluent_kafka.admin import AdminClient
 
 
 def test_postgres_answers_with_every_service_database():

@@ -1,5 +1,6 @@
 """The merged OpenAPI schema is the contract: schemathesis against the REAL
-gateway in front of the REAL auth, property, search, booking and rent services.
+gateway in front of the REAL auth, property, search, booking, rent, chat and
+notification services.
 
 Every phase schemathesis has (examples, coverage, fuzzing, stateful) runs
 against `/api/schema/` through the gateway, once as a tenant and once as a
@@ -32,7 +33,9 @@ from schemathesis.engine import Status, StopReason, from_schema
 from schemathesis.engine import events as engine_events
 from support import register_account
 
-pytestmark = pytest.mark.services("auth", "property", "search", "booking", "rent")
+pytestmark = pytest.mark.services(
+    "auth", "property", "search", "booking", "rent", "chat", "notification"
+)
 
 CHECKS = (
     "not_a_server_error",

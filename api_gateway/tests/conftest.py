@@ -22,7 +22,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 import redis
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]

@@ -6,13 +6,14 @@ the JWT signing key, which only this service holds, and outgoing e-mail.
 """
 
 from django.core.exceptions import ImproperlyConfigured
-from rentezy_platform.conf import env, is_production, repo_root, required
+from rentezy_platform.conf import env, is_production, required
 from rentezy_platform.settings import *  # noqa: F403
 from rentezy_platform.settings import (
     MIDDLEWARE,
     PLATFORM_APPS,
     TEMPLATES,
     database,
+    email_settings,
 )
 
 SERVICE_NAME = "auth_service"
@@ -126,32 +127,8 @@ PASSWORD_RESET_URL = env.str(
     + "/reset-password",
 )
 
-# Outgoing e-mail (password reset). Development prints to the console unless
-# EMAIL_BACKEND says otherwise (dev.env: a file backend under .data/mail).
-# Production defaults to SMTP and refuses to start without a host: a console
-# backend there would write reset links into the logs.
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND",
-    default=(
-        "django.core.mail.backends.smtp.EmailBackend"
-        if is_production()
-        else "django.core.mail.backends.console.EmailBackend"
-    ),
-)
-if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
-    # A relative path (dev.env: `.data/mail`) is relative to the repository root.
-    EMAIL_FILE_PATH = str(repo_root() / required("EMAIL_FILE_PATH"))
-if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
-    EMAIL_HOST = (
-        required("EMAIL_HOST") if is_production() else env.str("EMAIL_HOST", default="localhost")
-    )
-    EMAIL_PORT = env.int("EMAIL_PORT", default=587)
-    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
-    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=10)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="RentEzy <no-reply@rentezy.local>")
+# Outgoing e-mail (password reset): rentezy_platform.settings.email_settings.
+globals().update(email_settings())
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,  # noqa: F405

@@ -56,10 +56,9 @@ import logging
 import threading
 import time
 
+import redis
 from django.conf import settings
 from django.db import transaction
-
-import redis
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,33 @@
-"""Integration events chat_service publishes (topic `rentezy.chat`, key conversation_id):
-messages sent.
+"""Integration events chat_service publishes (topic `rentezy.chat`, key
+conversation_id): messages sent.
 
-One `enqueue_<event>(...)` per type, called by the service function that makes
-the change, inside its transaction (outbox_enqueue); the data is exactly the
-type's schema in contracts/events/. auth_service/users/events.py is the model
-to copy. Functions arrive with the features that publish them.
-
-It consumes no events; a consumer would get a `handlers.py`, never handlers here.
+Schema: contracts/events/rentezy.chat.message_sent.v1.schema.json. Enqueued by
+the service function that stores the message, inside its transaction
+(outbox_enqueue), so an event exists exactly when its message committed. It
+carries a preview (the first 140 characters), never the whole body. The
+handlers of other services' events live in `handlers.py`.
 """
+
+from __future__ import annotations
+
+from rentezy_platform.outbox.services import outbox_enqueue
+
+from chat.models import Conversation, Message
+
+MESSAGE_SENT = "rentezy.chat.message_sent.v1"
+
+
+def enqueue_message_sent(message: Message, conversation: Conversation) -> None:
+    outbox_enqueue(
+        type=MESSAGE_SENT,
+        subject=str(conversation.id),
+        data={
+            "message_id": message.id,
+            "conversation_id": conversation.id,
+            "property_id": conversation.property_id,
+            "sender_id": message.sender_id,
+            "recipient_ids": [conversation.other(message.sender_id)],
+            "preview": message.preview,
+            "sent_at": message.created_at,
+        },
+    )

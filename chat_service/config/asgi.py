@@ -1,4 +1,6 @@
-"""ASGI entry point of chat_service (uvicorn config.asgi:application)."""
+"""ASGI entry point of chat_service (uvicorn config.asgi:application): Django
+for HTTP, the chat socket for WebSockets, both behind the gateway's signature
+(GatewayTrustMiddleware / GatewayTrustWebSocketMiddleware)."""
 
 import os
 
@@ -6,4 +8,15 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()  # sets Django up before the consumers import
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from chat.routing import websocket_urlpatterns  # noqa: E402
+from rentezy_platform.sockets import GatewayTrustWebSocketMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": GatewayTrustWebSocketMiddleware(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -1,5 +1,7 @@
-"""chat_service URLs."""
+"""chat_service URLs: `api/chat/...`, the public routes of API.md's Chat table
+(via the gateway). The socket route is chat/routing.py."""
 
+from django.urls import include, path
 from rentezy_platform.urls import (  # noqa: F401
     handler400,
     handler403,
@@ -8,4 +10,7 @@ from rentezy_platform.urls import (  # noqa: F401
     platform_urlpatterns,
 )
 
-urlpatterns = [*platform_urlpatterns]
+urlpatterns = [
+    *platform_urlpatterns,
+    path("api/chat/", include("chat.urls")),
+]

@@ -1,5 +1,8 @@
-"""notification_service URLs."""
+"""notification_service URLs: `api/notifications...`, the public routes of
+API.md's Notifications table (via the gateway). The socket route is
+notifications/routing.py."""
 
+from django.urls import include, path
 from rentezy_platform.urls import (  # noqa: F401
     handler400,
     handler403,
@@ -8,4 +11,7 @@ from rentezy_platform.urls import (  # noqa: F401
     platform_urlpatterns,
 )
 
-urlpatterns = [*platform_urlpatterns]
+urlpatterns = [
+    *platform_urlpatterns,
+    path("api/notifications", include("notifications.urls")),
+]

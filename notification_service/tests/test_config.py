@@ -12,3 +12,4 @@ class TestNotificationServiceContract(ServiceContract):
         "topics": ["rentezy.booking", "rentezy.payment", "rentezy.chat", "rentezy.user"],
         "handlers": "notifications.handlers.HANDLERS",
     }
+    production_env = {"EMAIL_HOST": "smtp.example.com"}

@@ -306,7 +306,6 @@ class ElasticsearchEngine(SearchEngine):
 
     def _translate(self, exc: Exception) -> SearchEngineError | None:
         import elastic_transport
-
         from elasticsearch import ApiError, UnsupportedProductError
 
         if isinstance(exc, UnsupportedProductError):

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import wraps
 
+import redis
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
@@ -26,7 +27,6 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
 
-import redis
 from rentezy_platform.errors import error_response
 from rentezy_platform.kafka.config import admin_config
 

@@ -10,10 +10,10 @@ takes them from `page_url(request, page)` (search_service does).
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework import pagination
+from rest_framework import pagination, serializers
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from rentezy_platform.serializers import PageFilterSerializer
+from rentezy_platform.serializers import FilterSerializer, PageFilterSerializer
 
 PAGE_PARAMETER = "page"
 
@@ -75,3 +75,39 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if not self.page.has_previous():
             return None
         return page_url(self.request, self.page.previous_page_number())
+
+
+class CursorFilterSerializer(FilterSerializer):
+    cursor = serializers.CharField(required=False, max_length=1000, help_text="From `next`.")
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Default 50; values above 100 are capped to 100.",
+        error_messages={
+            "invalid": "A positive integer is required.",
+            "min_value": "A positive integer is required.",
+            "max_string_length": "A positive integer is required.",
+        },
+    )
+
+
+class CursorPagination(pagination.CursorPagination):
+    """A feed read newest first that grows while it is read (chat history):
+    `?cursor=` from the previous page's `next` (opaque), `page_size` capped at
+    100, rendering `{next, previous, results}` with public URLs. An invalid
+    cursor is a 404 `not_found`; bad parameters a 400."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering = ("-created_at", "-id")
+
+    def get_page_size(self, request) -> int:
+        page_size = CursorFilterSerializer.from_query(request.query_params).get("page_size")
+        return self.page_size if page_size is None else min(page_size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        CursorFilterSerializer.from_query(request.query_params)
+        page = super().paginate_queryset(queryset, request, view)
+        self.base_url = public_url(request)
+        return page

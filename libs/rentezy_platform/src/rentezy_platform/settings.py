@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from rentezy_platform.conf import env, is_production, load_env, required
+from rentezy_platform.conf import env, is_production, load_env, repo_root, required
 from rentezy_platform.logging import logging_config
 
 load_env()
@@ -123,6 +123,64 @@ def database(name: str, *, conn_max_age: int | None = None) -> dict[str, Any]:
         },
         "TEST": {"NAME": f"test_{name}"},
     }
+
+
+def channel_layers() -> dict[str, Any]:
+    """CHANNEL_LAYERS of a service with WebSockets (chat, notification): the
+    Redis channel layer (channels-redis) on REDIS_URL. Group and channel names
+    are prefixed with CHANNEL_LAYER_PREFIX (the tests' sessions run their own)."""
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="") + "rentezy:ws",
+                # A slow client's queue is dropped past this, never grown without bound.
+                "capacity": 200,
+                "expiry": 60,
+            },
+        }
+    }
+
+
+def email_settings() -> dict[str, Any]:
+    """The EMAIL_* settings of a service that sends e-mail (auth: password
+    reset; notification). Development prints to the console unless
+    EMAIL_BACKEND says otherwise (dev.env: a file backend under .data/mail).
+    Production defaults to SMTP and refuses to start without a host: a console
+    backend there would write reset links into the logs."""
+    backend = env.str(
+        "EMAIL_BACKEND",
+        default=(
+            "django.core.mail.backends.smtp.EmailBackend"
+            if is_production()
+            else "django.core.mail.backends.console.EmailBackend"
+        ),
+    )
+    values: dict[str, Any] = {
+        "EMAIL_BACKEND": backend,
+        "EMAIL_TIMEOUT": env.int("EMAIL_TIMEOUT_SECONDS", default=10),
+        "DEFAULT_FROM_EMAIL": env.str(
+            "DEFAULT_FROM_EMAIL", default="RentEzy <no-reply@rentezy.local>"
+        ),
+    }
+    if backend == "django.core.mail.backends.filebased.EmailBackend":
+        # A relative path (dev.env: `.data/mail`) is relative to the repository root.
+        values["EMAIL_FILE_PATH"] = str(repo_root() / required("EMAIL_FILE_PATH"))
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        values.update(
+            EMAIL_HOST=(
+                required("EMAIL_HOST")
+                if is_production()
+                else env.str("EMAIL_HOST", default="localhost")
+            ),
+            EMAIL_PORT=env.int("EMAIL_PORT", default=587),
+            EMAIL_HOST_USER=env.str("EMAIL_HOST_USER", default=""),
+            EMAIL_HOST_PASSWORD=env.str("EMAIL_HOST_PASSWORD", default=""),
+            EMAIL_USE_TLS=env.bool("EMAIL_USE_TLS", default=True),
+            EMAIL_USE_SSL=env.bool("EMAIL_USE_SSL", default=False),
+        )
+    return values
 
 
 USE_TZ = True

@@ -438,3 +438,53 @@ class SignedClient:
                 path, data=dict(files), headers=self.signed_headers("POST", path, as_)
             )
         )
+
+
+def run_async(test: Callable[..., Any]) -> Callable[..., None]:
+    """An async test (`async def test_...`) run to completion in a fresh
+    event loop; its fixtures are the sync ones pytest passes in."""
+    import asyncio
+    import functools
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+def signed_websocket(application: Any, path: str, caller: Caller | None, *, extra=()) -> Any:
+    """A channels.testing.WebsocketCommunicator on `application` whose
+    handshake carries the identity headers and signature the gateway sends
+    for `caller` over `path` (with its query), plus any `extra` headers."""
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings
+
+    from rentezy_platform.trust import gateway_headers
+
+    headers: list[tuple[bytes, bytes]] = list(extra)
+    if caller is not None:
+        signed = gateway_headers(
+            key=settings.GATEWAY_SIGNING_KEY,
+            method="GET",
+            path_with_query=path,
+            user_id=caller.user_id,
+            role=caller.role,
+            email=caller.email,
+        )
+        headers += [(k.lower().encode(), v.encode()) for k, v in signed.items()]
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def isolate_channel_layer(settings: Any) -> str:
+    """Point a test's channel layer and presence keys at a Redis prefix of its
+    own (pytest-django's `settings`); returns the prefix. Call from an
+    autouse fixture, and clear `channels.layers.channel_layers.backends`
+    before and after."""
+    prefix = f"test{uuid.uuid4().hex[:8]}:"
+    settings.CHANNEL_LAYER_PREFIX = prefix
+    layer = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": prefix + "rentezy:ws"}}
+    }
+    return prefix

@@ -1,0 +1,168 @@
+"""Notifications through the REAL gateway, auth, chat and notification
+services (relays, consumers, notification_service's Celery worker), over real
+PostgreSQL, Kafka and Redis, with real WebSocket clients:
+
+- registering makes a welcome notification (rentezy.user → notification);
+- a chat message notifies its recipient live on /ws/notifications, listed by
+  the API, and mails them (file backend, sent by the real Celery worker);
+  a recipient reading the conversation at that moment is not notified;
+- one user never receives another's;
+- a socket that reconnects with the last id it saw receives exactly what it
+  missed, then live ones again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import httpx
+import pytest
+from rentezy_platform.testing import wait_until
+from support import Account
+from websockets.asyncio.client import connect
+
+pytestmark = pytest.mark.services("auth", "chat", "notification")
+
+WEB_ORIGIN = os.environ["WEB_APP_ORIGIN"].split(",")[0]
+
+
+def ws(platform, path: str, account: Account) -> str:
+    base = platform.gateway.replace("http://", "ws://", 1)
+    joiner = "&" if "?" in path else "?"
+    return f"{base}{path}{joiner}token={account.access}"
+
+
+def listed(gw: httpx.Client, account: Account, **params) -> list[dict]:
+    response = gw.get("/api/notifications", params=params, headers=account.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
+
+
+def conversation_with(gw: httpx.Client, caller: Account, other: Account) -> str:
+    def attempt():
+        response = gw.post(
+            "/api/chat/conversations", json={"participant_id": other.id}, headers=caller.headers
+        )
+        return response.json()["id"] if response.status_code in (200, 201) else None
+
+    return wait_until(attempt, timeout=60, message="chat_service to know the participant")
+
+
+def say(gw: httpx.Client, account: Account, conversation_id: str, body: str) -> dict:
+    response = gw.post(
+        f"/api/chat/conversations/{conversation_id}/messages",
+        json={"body": body},
+        headers=account.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def frame(socket, timeout: float = 10) -> dict:
+    return json.loads(await asyncio.wait_for(socket.recv(), timeout))
+
+
+def test_messages_notify_live_once_by_mail_and_a_reconnect_catches_up(platform, gw, make_account):
+    tenant, landlord, bystander = (
+        make_account("tenant"),
+        make_account("landlord"),
+        make_account("tenant"),
+    )
+    welcome = wait_until(
+        lambda: [n for n in listed(gw, tenant) if n["type"] == "account.welcome"],
+        timeout=60,
+        message="the welcome notification",
+    )
+    assert welcome[0]["title"] == "Welcome to RentEzy"
+    # Two conversations: the tenant keeps `reading` open all along (its
+    # messages must never notify), `other` is where notified messages go.
+    reading = conversation_with(gw, landlord, tenant)
+    other = gw.post(
+        "/api/chat/conversations",
+        json={"participant_id": tenant.id, "property_id": "8d0c7a4e-2f7b-4d63-9f7e-6a1f2f0b6c11"},
+        headers=landlord.headers,
+    ).json()["id"]
+
+    def notified() -> list[str]:
+        return [n["body"] for n in listed(gw, tenant) if n["type"] == "message.received"]
+
+    async def scenario():
+        chat = await connect(
+            ws(platform, f"/ws/chat/{reading}", tenant), origin=WEB_ORIGIN, proxy=None
+        )
+        bell = await connect(
+            ws(platform, "/ws/notifications", tenant), origin=WEB_ORIGIN, proxy=None
+        )
+        stranger = await connect(
+            ws(platform, "/ws/notifications", bystander), origin=WEB_ORIGIN, proxy=None
+        )
+        await asyncio.sleep(0.5)  # presence recorded
+        await asyncio.to_thread(say, gw, landlord, reading, "Bring your ID.")
+        assert (await frame(chat))["message"]["body"] == "Bring your ID."
+        await asyncio.to_thread(say, gw, landlord, other, "The viewing is at 10.")
+        first = await frame(bell)
+        await asyncio.to_thread(say, gw, landlord, other, "See you!")
+        second = await frame(bell)
+        try:
+            stray = await asyncio.wait_for(stranger.recv(), 1.0)
+        except TimeoutError:
+            stray = None
+        await stranger.close()
+        await bell.close()
+
+        # Away: the bell is closed while two more arrive; back with `after`.
+        await asyncio.to_thread(say, gw, landlord, other, "Are you coming?")
+        await asyncio.to_thread(say, gw, landlord, other, "Hello?")
+        await asyncio.to_thread(
+            wait_until,
+            lambda: len(notified()) == 4,
+            timeout=30,
+            message="the notifications made while away",
+        )
+        after = second["notification"]["id"]
+        bell = await connect(
+            ws(platform, f"/ws/notifications?after={after}", tenant), origin=WEB_ORIGIN, proxy=None
+        )
+        missed = [await frame(bell), await frame(bell)]
+        try:
+            extra = await asyncio.wait_for(bell.recv(), 1.0)
+        except TimeoutError:
+            extra = None
+        await asyncio.to_thread(say, gw, landlord, other, "OK, on my way.")
+        live_again = await frame(bell)
+        await bell.close()
+        await asyncio.sleep(2)  # long past the "Bring your ID." event
+        await chat.close()
+        return first, second, stray, missed, extra, live_again
+
+    first, second, stray, missed, extra, live_again = asyncio.run(scenario())
+
+    assert first["type"] == "notification"
+    assert (first["notification"]["type"], first["notification"]["body"]) == (
+        "message.received",
+        "The viewing is at 10.",
+    )
+    assert first["notification"]["data"]["conversation_id"] == other
+    assert second["notification"]["body"] == "See you!"
+    assert stray is None
+    assert [m["notification"]["body"] for m in missed] == ["Are you coming?", "Hello?"]
+    assert extra is None
+    assert live_again["notification"]["body"] == "OK, on my way."
+    assert notified() == [
+        "OK, on my way.",
+        "Hello?",
+        "Are you coming?",
+        "See you!",
+        "The viewing is at 10.",
+    ]
+    assert [n["type"] for n in listed(gw, bystander)] == ["account.welcome"]
+
+    # E-mail (message.received mails by default): one per notification, by the worker.
+    def mails():
+        found = [m for m in platform.mails() if m["To"] == tenant.email]
+        return found if len(found) >= 5 else None
+
+    sent = wait_until(mails, timeout=60, message="five e-mails to the tenant")
+    assert [m["Subject"] for m in sent] == ["RentEzy: New message"] * 5
