@@ -8,7 +8,9 @@ PostgreSQL, Kafka and Redis, with real WebSocket clients:
   a recipient reading the conversation at that moment is not notified;
 - one user never receives another's;
 - a socket that reconnects with the last id it saw receives exactly what it
-  missed, then live ones again.
+  missed, then live ones again;
+- booking events notify the right parties: a booked viewing both (live on
+  the tenant's socket), a rental request the landlord, its approval the tenant.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from rentezy_platform.testing import wait_until
-from support import Account
+from support import Account, property_body
 from websockets.asyncio.client import connect
 
-pytestmark = pytest.mark.services("auth", "chat", "notification")
+pytestmark = pytest.mark.services("auth", "chat", "notification", "property", "booking")
 
 WEB_ORIGIN = os.environ["WEB_APP_ORIGIN"].split(",")[0]
 
@@ -166,3 +170,81 @@ def test_messages_notify_live_once_by_mail_and_a_reconnect_catches_up(platform, 
 
     sent = wait_until(mails, timeout=60, message="five e-mails to the tenant")
     assert [m["Subject"] for m in sent] == ["RentEzy: New message"] * 5
+
+
+def test_booking_events_notify_the_right_parties(platform, gw, make_account):
+    tenant, landlord = make_account("tenant"), make_account("landlord")
+    created = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
+    assert created.status_code == 201, created.text
+    property_id = created.json()["id"]
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    slot_body = {
+        "property_id": property_id,
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "capacity": 2,
+    }
+    deadline = time.monotonic() + 60
+    while True:  # 404 until booking_service's projection has the property
+        slot = gw.post("/api/bookings/slots", json=slot_body, headers=landlord.headers)
+        if slot.status_code != 404 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert slot.status_code == 201, slot.text
+
+    async def booked():
+        bell = await connect(
+            ws(platform, "/ws/notifications", tenant), origin=WEB_ORIGIN, proxy=None
+        )
+        response = await asyncio.to_thread(
+            gw.post, "/api/bookings", json={"slot_id": slot.json()["id"]}, headers=tenant.headers
+        )
+        assert response.status_code == 201, response.text
+        while True:
+            got = await frame(bell, timeout=20)
+            if got["notification"]["type"] == "booking.confirmed":
+                break
+        await bell.close()
+        return response.json(), got["notification"]
+
+    booking, live = asyncio.run(booked())
+    assert live["data"]["booking_id"] == booking["id"]
+    assert live["title"] == "Viewing booked"
+    landlord_has = wait_until(
+        lambda: [n for n in listed(gw, landlord) if n["type"] == "booking.confirmed"],
+        timeout=30,
+        message="the landlord's booking notification",
+    )
+    assert landlord_has[0]["data"]["booking_id"] == booking["id"]
+
+    first = date.today() + timedelta(days=30)
+    rental = gw.post(
+        "/api/bookings/rentals",
+        json={
+            "property_id": property_id,
+            "start_date": str(first),
+            "end_date": str(first + timedelta(days=365)),
+        },
+        headers=tenant.headers,
+    )
+    assert rental.status_code == 201, rental.text
+    requested = wait_until(
+        lambda: [n for n in listed(gw, landlord) if n["type"] == "rental.requested"],
+        timeout=30,
+        message="the rental request notification",
+    )
+    assert requested[0]["data"]["reservation_id"] == rental.json()["id"]
+    approved = gw.post(
+        f"/api/bookings/rentals/{rental.json()['id']}/approve", headers=landlord.headers
+    )
+    assert approved.status_code == 200, approved.text
+    wait_until(
+        lambda: [n for n in listed(gw, tenant) if n["type"] == "rental.approved"],
+        timeout=30,
+        message="the approval notification",
+    )
+    kinds = [n["type"] for n in listed(gw, tenant)]
+    # (invoice.issued joins them when rent_service runs in the same session)
+    assert {"account.welcome", "booking.confirmed", "rental.approved"} <= set(kinds)
+    assert kinds.count("booking.confirmed") == kinds.count("rental.approved") == 1
+    assert "rental.requested" not in kinds

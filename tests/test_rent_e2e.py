@@ -18,6 +18,9 @@ invoice a tenant pays by card, and every way that can go wrong.
   by the tenant's card like any other; an overlapping one is a 409.
 - Unsigned, tampered and stale webhooks are 400s through the gateway.
 - Receipts (PDF) and the rent roll (JSON and CSV) for the right people only.
+- notification_service turns the payment events into notifications: the
+  invoice issued and the payment to the tenant, the payment to the landlord,
+  a failed payment to the tenant with an e-mail.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import pytest
 from rentezy_platform.testing import wait_until
 from support import Account, property_body, topic_events
 
-pytestmark = pytest.mark.services("auth", "property", "booking", "rent")
+pytestmark = pytest.mark.services("auth", "property", "booking", "rent", "notification")
 
 RENT = 2_100_00
 DEPOSIT = 4_200_00
@@ -113,6 +116,22 @@ def pay(
     return gw.post(
         f"/api/rent/invoices/{invoice_id}/pay", json={"payment_method_id": card_id}, headers=headers
     )
+
+
+def notified(gw: httpx.Client, account: Account, kind: str, **data) -> list[dict]:
+    """The account's notifications of `kind` whose data has these values, once there."""
+
+    def found() -> list[dict] | None:
+        response = gw.get("/api/notifications", headers=account.headers)
+        assert response.status_code == 200, response.text
+        rows = [
+            n
+            for n in response.json()["results"]
+            if n["type"] == kind and all(n["data"].get(k) == v for k, v in data.items())
+        ]
+        return rows or None
+
+    return wait_until(found, timeout=60, message=f"a {kind} notification")
 
 
 def rent_db(platform) -> psycopg.Connection:
@@ -252,6 +271,11 @@ def test_a_confirmed_reservation_becomes_a_lease_whose_first_invoice_a_card_pays
         == 403
     )
 
+    # The events reached notification_service: each party told once.
+    assert len(notified(gw, tenant, "invoice.issued", invoice_id=invoice["id"])) == 1
+    assert len(notified(gw, tenant, "payment.succeeded", payment_id=payment_id)) == 1
+    assert len(notified(gw, landlord, "payment.succeeded", payment_id=payment_id)) == 1
+
 
 # --- a card that fails: the loop through booking_service ------------------------------
 
@@ -277,6 +301,14 @@ def test_a_failing_card_leaves_the_invoice_open_and_booking_releases_then_rent_v
     failed = wait_until(failure_event, timeout=30, message="payment_failed on rentezy.payment")
     assert failed.data["is_first_invoice"] is True
     assert failed.data["reservation_id"] == reservation["id"]
+    (told,) = notified(gw, tenant, "payment.failed", invoice_id=invoice["id"])
+    assert told["title"] == "Payment failed"
+    mailed = wait_until(
+        lambda: [m for m in platform.mails() if m["To"] == tenant.email],
+        timeout=60,
+        message="the payment failure e-mail",
+    )
+    assert [m["Subject"] for m in mailed] == ["RentEzy: Payment failed"]
 
     # booking_service releases the reservation after its grace period (3 s in
     # this suite), and rent_service voids the lease's unpaid invoices.

@@ -17,7 +17,7 @@ from rentezy_platform.idempotency.schema import IDEMPOTENCY_KEY, KEY_REUSED
 from rentezy_platform.idempotency.services import idempotent
 from rentezy_platform.money import AmountField
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
-from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.pagination import PageNumberPagination, paginated_response
 from rentezy_platform.parsing import parse_uuid
 from rentezy_platform.serializers import (
     PageFilterSerializer,
@@ -113,12 +113,6 @@ def _property_id_filter(help_text: str) -> serializers.UUIDField:
     )
 
 
-def _paginated(view: APIView, request: Request, queryset, serializer_class) -> Response:
-    paginator = view.pagination_class()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
 def _created(data: Callable[[], object]) -> Callable[[], Response]:
     return lambda: Response(data(), status=status.HTTP_201_CREATED)
 
@@ -164,7 +158,7 @@ class SlotListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer.from_query(request.query_params)
         slots = selectors.slot_list_upcoming(property_id=filters.get("property_id"))
-        return _paginated(self, request, slots, SlotOutputSerializer)
+        return paginated_response(self, request, slots, SlotOutputSerializer)
 
     @extend_schema(
         tags=["bookings"],
@@ -253,7 +247,7 @@ class BookingListCreateApi(APIView):
             property_id=filters.get("property_id"),
             status=filters.get("status"),
         )
-        return _paginated(self, request, bookings, BookingOutputSerializer)
+        return paginated_response(self, request, bookings, BookingOutputSerializer)
 
     @extend_schema(
         tags=["bookings"],
@@ -347,7 +341,7 @@ class ReservationListCreateApi(APIView):
             property_id=filters.get("property_id"),
             status=filters.get("status"),
         )
-        return _paginated(self, request, reservations, ReservationOutputSerializer)
+        return paginated_response(self, request, reservations, ReservationOutputSerializer)
 
     @extend_schema(
         tags=["bookings"],

@@ -38,7 +38,7 @@ from django.utils import timezone
 from rentezy_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rentezy_platform.parsing import parse_uuid, uuid_or_none
 from rentezy_platform.projections import property_terms, versioned_upsert
-from rentezy_platform.rentals import rental_dates_check
+from rentezy_platform.rentals import PropertyNotListed, PropertyUnavailable, rental_dates_check
 from rentezy_platform.trust import Actor
 
 from bookings.events import (
@@ -99,14 +99,7 @@ class SlotOverlap(Conflict):
     default_message = "The property already has a viewing slot overlapping this time."
 
 
-class PropertyNotListed(Conflict):
-    default_code = "property_not_listed"
-    default_message = "The property is not listed: publish it first."
 
-
-class PropertyUnavailable(Conflict):
-    default_code = "property_unavailable"
-    default_message = "The property is already reserved for some of these dates."
 
 
 class InvalidTransition(Conflict):
@@ -387,7 +380,9 @@ def reservation_create(
                 )
         except IntegrityError as exc:
             if _constraint(exc) == "reservation_no_overlap_per_property":
-                raise PropertyUnavailable() from exc
+                raise PropertyUnavailable(
+                    message="The property is already reserved for some of these dates."
+                ) from exc
             raise
         enqueue_rental_requested(reservation)
     return reservation

@@ -121,7 +121,12 @@ def _deliver(notification: Notification) -> None:
         {"type": PUSH, "notification": notification_payload(notification)},
     )
     if notification.email_wanted:
-        send_email.delay(str(notification.pk))
+        try:
+            send_email.delay(str(notification.pk))
+        except Exception:  # the broker is away: the notification stands, this e-mail is lost
+            logger.error(
+                "could not queue the e-mail of notification %s", notification.pk, exc_info=True
+            )
 
 
 def notification_payload(notification: Notification) -> dict[str, Any]:

@@ -22,20 +22,16 @@ from rentezy_platform.events import CloudEvent
 from rentezy_platform.testing import (
     Caller,
     SignedClient,
-    isolate_channel_layer,
+    isolated_channel_layer,
     signed_websocket,
 )
 
 
 @pytest.fixture(autouse=True)
-def _own_channel_layer_prefix(settings):
+def _own_channel_layer(settings):
     """Each test's groups and presence keys in Redis of its own."""
-    from channels.layers import channel_layers
-
-    isolate_channel_layer(settings)
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
+    with isolated_channel_layer(settings):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from rentezy_platform.idempotency.schema import IDEMPOTENCY_KEY, KEY_REUSED
 from rentezy_platform.idempotency.services import idempotent
 from rentezy_platform.money import AmountField, MoneyField
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
-from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.pagination import PageNumberPagination, paginated_response
 from rentezy_platform.parsing import parse_uuid
 from rentezy_platform.serializers import (
     FilterSerializer,
@@ -163,12 +163,6 @@ def _actor(request: Request) -> Actor:
     return Actor.of(request.user)
 
 
-def _paginated(view: APIView, request: Request, queryset, serializer_class) -> Response:
-    paginator = view.pagination_class()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
 # --- leases -----------------------------------------------------------------------
 
 
@@ -254,7 +248,7 @@ class LeaseListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.LeaseFilterSerializer.from_query(request.query_params)
         leases = selectors.lease_list_for(actor=_actor(request), status=filters.get("status"))
-        return _paginated(self, request, leases, LeaseOutputSerializer)
+        return paginated_response(self, request, leases, LeaseOutputSerializer)
 
     @extend_schema(
         tags=["rent"],
@@ -366,7 +360,7 @@ class InvoiceListApi(APIView):
         invoices = selectors.invoice_list_for(
             actor=_actor(request), lease_id=filters.get("lease_id"), status=filters.get("status")
         )
-        return _paginated(self, request, invoices, InvoiceOutputSerializer)
+        return paginated_response(self, request, invoices, InvoiceOutputSerializer)
 
 
 class InvoiceDetailApi(APIView):
@@ -413,7 +407,7 @@ class PaymentListApi(APIView):
             invoice_id=filters.get("invoice_id"),
             status=filters.get("status"),
         )
-        return _paginated(self, request, found, PaymentOutputSerializer)
+        return paginated_response(self, request, found, PaymentOutputSerializer)
 
 
 class ReceiptApi(APIView):

@@ -23,10 +23,10 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rentezy_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
+from rentezy_platform.errors import Forbidden, InvalidInput, NotFound
 from rentezy_platform.parsing import parse_uuid, uuid_or_none
 from rentezy_platform.projections import property_terms, versioned_upsert
-from rentezy_platform.rentals import rental_dates_check
+from rentezy_platform.rentals import PropertyNotListed, PropertyUnavailable, rental_dates_check
 from rentezy_platform.trust import Actor
 
 from rent import billing
@@ -72,14 +72,7 @@ class DefaultTerms:
 LANDLORD = "landlord"
 
 
-class PropertyNotListed(Conflict):
-    default_code = "property_not_listed"
-    default_message = "The property is not listed: publish it first."
 
-
-class PropertyUnavailable(Conflict):
-    default_code = "property_unavailable"
-    default_message = "The property already has an active lease for some of these dates."
 
 
 @dataclass(frozen=True)
@@ -213,7 +206,9 @@ def lease_create(
             end_date__gt=start_date,
         )
         if overlapping.exists():
-            raise PropertyUnavailable()
+            raise PropertyUnavailable(
+                message="The property already has an active lease for some of these dates."
+            )
         lease = Lease.objects.create(
             property_id=projection.id,
             property_title=projection.title,

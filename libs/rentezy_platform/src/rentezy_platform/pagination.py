@@ -111,3 +111,11 @@ class CursorPagination(pagination.CursorPagination):
         page = super().paginate_queryset(queryset, request, view)
         self.base_url = public_url(request)
         return page
+
+
+def paginated_response(view, request, queryset, serializer_class):
+    """A list view's answer: `queryset` paged by the view's `pagination_class`
+    and serialized with `serializer_class(many=True)`."""
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

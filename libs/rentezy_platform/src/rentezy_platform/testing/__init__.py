@@ -18,6 +18,7 @@ works before Django is set up (e.g. from a conftest).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -26,7 +27,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -476,15 +477,27 @@ def signed_websocket(application: Any, path: str, caller: Caller | None, *, extr
     return WebsocketCommunicator(application, path, headers=headers)
 
 
-def isolate_channel_layer(settings: Any) -> str:
-    """Point a test's channel layer and presence keys at a Redis prefix of its
-    own (pytest-django's `settings`); returns the prefix. Call from an
-    autouse fixture, and clear `channels.layers.channel_layers.backends`
-    before and after."""
+@contextlib.contextmanager
+def isolated_channel_layer(settings: Any) -> Iterator[str]:
+    """A test's channel layer and presence keys under a Redis prefix of its
+    own (pytest-django's `settings`), with fresh channel layer instances in
+    and after it. Yields the prefix.
+
+        @pytest.fixture(autouse=True)
+        def _own_channel_layer(settings):
+            with isolated_channel_layer(settings):
+                yield
+    """
+    from channels.layers import channel_layers
+
     prefix = f"test{uuid.uuid4().hex[:8]}:"
     settings.CHANNEL_LAYER_PREFIX = prefix
     layer = settings.CHANNEL_LAYERS["default"]
     settings.CHANNEL_LAYERS = {
         "default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": prefix + "rentezy:ws"}}
     }
-    return prefix
+    channel_layers.backends.clear()
+    try:
+        yield prefix
+    finally:
+        channel_layers.backends.clear()
