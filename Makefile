@@ -1,12 +1,12 @@
 # RentEzy: every command a developer needs. `make help` lists them.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap infra-up infra-down infra-status migrate dev dev-up dev-down test bench seed lint
+.PHONY: help bootstrap infra-up infra-down infra-status migrate dev dev-up dev-down test bench seed lint api-types
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-bootstrap: ## install uv and the locked Python workspace
+bootstrap: ## install uv, the locked Python workspace and the web app's locked npm packages
 	@bash scripts/bootstrap.sh
 
 infra-up: ## install (if missing) and start PostgreSQL, Redis, Kafka, OpenSearch, stripe-mock, localstripe
@@ -40,6 +40,10 @@ bench: bootstrap infra-up ## run the benchmarks; results in bench/results/*.json
 
 seed: bootstrap ## load demo data into a running platform
 	@bash scripts/seed.sh
+
+api-types: bootstrap ## regenerate the web app's API types from the services' merged OpenAPI schema
+	@.venv/bin/python scripts/openapi_schema.py
+	@cd frontend && node_modules/.bin/openapi-typescript openapi.json -o src/api/schema.d.ts
 
 lint: bootstrap ## ruff over the Python code
 	@.venv/bin/ruff check .

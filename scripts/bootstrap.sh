@@ -17,3 +17,4 @@ fi
 
 step "syncing the Python workspace (uv.lock)"
 python3 -m uv sync --frozen --all-packages --quiet
+bash scripts/frontend.sh

@@ -14,15 +14,15 @@ def main(results_dir: str) -> int:
     passed = failed = skipped = 0
     for report in reports:
         root = ET.parse(report).getroot()
+        # pytest writes one <testsuite> per report, Vitest one per test file.
         suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-        for suite in suites:
-            tests = int(suite.get("tests", 0))
-            bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-            skip = int(suite.get("skipped", 0))
-            failed += bad
-            skipped += skip
-            passed += tests - bad - skip
-            print(f"    {report.stem:<24} {tests - bad - skip:>4} passed {bad:>3} failed {skip:>3} skipped")
+        tests = sum(int(suite.get("tests", 0)) for suite in suites)
+        bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+        skip = sum(int(suite.get("skipped", 0)) for suite in suites)
+        failed += bad
+        skipped += skip
+        passed += tests - bad - skip
+        print(f"    {report.stem:<24} {tests - bad - skip:>4} passed {bad:>3} failed {skip:>3} skipped")
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     if not reports or passed == 0:
         print("no test ran", file=sys.stderr)

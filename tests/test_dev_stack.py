@@ -108,6 +108,13 @@ def test_dev_up_runs_every_service_and_worker_and_dev_down_leaves_nothing(repo_r
     for service, port_var in SERVICES.items():
         assert healthz(os.environ[port_var]) == {"status": "ok"}, service
 
+    # The web app's dev server: the page, and the API through its proxy.
+    web = f"http://127.0.0.1:{os.environ['WEB_APP_PORT']}"
+    with urllib.request.urlopen(f"{web}/", timeout=10) as response:
+        assert "<title>RentEzy</title>" in response.read().decode()
+    with urllib.request.urlopen(f"{web}/api/schema/", timeout=30) as response:
+        assert json.load(response)["openapi"].startswith("3.")
+
     for name in RELAYS:
         assert worker_pid(repo_root, f"{name}_service", "outbox_relay"), f"{name} relay"
     for name in CONSUMERS:

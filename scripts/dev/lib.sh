@@ -14,7 +14,7 @@ COMPONENT=${COMPONENT:-dev}
 source "$(dirname "${BASH_SOURCE[0]}")/../infra/common.sh"
 
 SERVICES=(api_gateway auth_service property_service booking_service rent_service
-          chat_service notification_service search_service)
+          chat_service notification_service search_service web_app)
 # The gateway has no database (see api_gateway/config/settings.py).
 DATABASE_SERVICES=(auth_service property_service booking_service rent_service
                    chat_service notification_service search_service)

@@ -1,0 +1,19 @@
+// Types of the API, generated from the gateway's merged OpenAPI schema
+// (src/api/schema.d.ts, `make api-types`): never written by hand.
+import type { components, operations } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type ApiError = Schemas["Error"];
+export type Me = Schemas["MeOutput"];
+export type LoginInput = Schemas["LoginInputRequest"];
+export type LoginResponse = Schemas["LoginOutput"];
+export type RegisterInput = Schemas["RegisterInputRequest"];
+export type SearchPage = Schemas["SearchPage"];
+export type SearchHit = SearchPage["results"][number];
+export type SearchParams = NonNullable<operations["search_properties_retrieve"]["parameters"]["query"]>;
+export type Property = Schemas["PropertyOutput"];
+export type Slot = Schemas["SlotOutput"];
+export type Booking = Schemas["BookingOutput"];
+export type Notification = Schemas["NotificationOutput"];
+export type Paginated<T> = { count: number; next: string | null; previous: string | null; results: T[] };
