@@ -1,10 +1,15 @@
 import { Route, Routes } from "react-router-dom";
 
 import { Layout } from "../components/Layout";
+import { RequireAuth } from "../components/RequireAuth";
+import { ChatPage } from "../features/chat/ChatPage";
+import { BookingsPage } from "../pages/BookingsPage";
+import { LandlordPage } from "../pages/LandlordPage";
 import { LoginPage } from "../pages/LoginPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { PropertyPage } from "../pages/PropertyPage";
 import { RegisterPage } from "../pages/RegisterPage";
+import { RentPage } from "../pages/RentPage";
 import { SearchPage } from "../pages/SearchPage";
 
 export function App() {
@@ -15,6 +20,11 @@ export function App() {
         <Route path="properties/:id" element={<PropertyPage />} />
         <Route path="login" element={<LoginPage />} />
         <Route path="register" element={<RegisterPage />} />
+        <Route path="bookings" element={<RequireAuth><BookingsPage /></RequireAuth>} />
+        <Route path="rent" element={<RequireAuth><RentPage /></RequireAuth>} />
+        <Route path="chat" element={<RequireAuth><ChatPage /></RequireAuth>} />
+        <Route path="chat/:conversationId" element={<RequireAuth><ChatPage /></RequireAuth>} />
+        <Route path="landlord" element={<RequireAuth role="landlord"><LandlordPage /></RequireAuth>} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -3,6 +3,7 @@ import { Link, NavLink, Outlet, useNavigate } from "react-router-dom";
 import { useLogoutMutation } from "../api/rentezy";
 import { useAppDispatch, useAppSelector } from "../app/hooks";
 import { signedOut } from "../features/auth/authSlice";
+import { NotificationBell } from "../features/notifications/NotificationBell";
 
 const navClass = ({ isActive }: { isActive: boolean }) =>
   `rounded-md px-3 py-2 text-sm font-medium ${isActive ? "bg-brand-50 text-brand-700" : "text-slate-700 hover:bg-slate-100"}`;
@@ -38,6 +39,21 @@ export function Layout() {
             </NavLink>
             {user ? (
               <>
+                {user.role === "landlord" && (
+                  <NavLink to="/landlord" className={navClass}>
+                    My properties
+                  </NavLink>
+                )}
+                <NavLink to="/bookings" className={navClass}>
+                  Bookings
+                </NavLink>
+                <NavLink to="/chat" className={navClass}>
+                  Messages
+                </NavLink>
+                <NavLink to="/rent" className={navClass}>
+                  Rent
+                </NavLink>
+                <NotificationBell />
                 <span className="px-3 text-sm text-slate-600" data-testid="signed-in-as">
                   {user.full_name} · {user.role}
                 </span>

@@ -1,8 +1,15 @@
 import { useState } from "react";
-import { Link, useLocation, useParams } from "react-router-dom";
+import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 
 import { errorMessage } from "../api/base";
-import { useBookMutation, usePropertyQuery, useSlotsQuery } from "../api/rentezy";
+import {
+  useBookMutation,
+  useCreateSlotMutation,
+  useOpenConversationMutation,
+  usePropertyQuery,
+  useRequestRentalMutation,
+  useSlotsQuery,
+} from "../api/rentezy";
 import type { Slot } from "../api/types";
 import { useAppSelector } from "../app/hooks";
 import { Empty, ErrorMessage, Loading } from "../components/Status";
@@ -78,7 +85,10 @@ export function PropertyPage() {
             </ul>
           )}
         </section>
-        <Viewings propertyId={property.id} ownerId={property.owner_id} />
+        <div className="space-y-6">
+          <Viewings propertyId={property.id} ownerId={property.owner_id} />
+          <TenantActions propertyId={property.id} ownerId={property.owner_id} />
+        </div>
       </div>
     </article>
   );
@@ -148,6 +158,125 @@ function Viewings({ propertyId, ownerId }: { propertyId: string; ownerId: string
           </li>
         ))}
       </ul>
+    </section>
+  );
+}
+
+/** A tenant messages the landlord or asks to rent; the owner opens viewing slots. */
+function TenantActions({ propertyId, ownerId }: { propertyId: string; ownerId: string }) {
+  const user = useAppSelector((state) => state.auth.user);
+  const navigate = useNavigate();
+  const [openConversation, opening] = useOpenConversationMutation();
+  const [requestRental, requesting] = useRequestRentalMutation();
+  const [createSlot, creating] = useCreateSlotMutation();
+  const [dates, setDates] = useState({ start_date: "", end_date: "" });
+  const [slot, setSlot] = useState({ starts_at: "", minutes: "30", capacity: "5" });
+  const [done, setDone] = useState<string | null>(null);
+
+  if (!user) return null;
+  if (user.id === ownerId) {
+    return (
+      <section aria-labelledby="new-slot" className="card space-y-3 p-6">
+        <h2 id="new-slot" className="text-lg font-semibold">
+          Open a viewing slot
+        </h2>
+        <form
+          className="space-y-3"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            const starts = new Date(slot.starts_at);
+            const ends = new Date(starts.getTime() + Number(slot.minutes) * 60_000);
+            try {
+              await createSlot({ property_id: propertyId, starts_at: starts.toISOString(), ends_at: ends.toISOString(), capacity: Number(slot.capacity) }).unwrap();
+              setDone("Viewing slot opened.");
+            } catch {
+              // shown below
+            }
+          }}
+        >
+          <div>
+            <label htmlFor="slot-start" className="label">
+              Starts
+            </label>
+            <input id="slot-start" type="datetime-local" required className="field" value={slot.starts_at} onChange={(e) => setSlot({ ...slot, starts_at: e.target.value })} />
+          </div>
+          <div className="grid grid-cols-2 gap-3">
+            <div>
+              <label htmlFor="slot-minutes" className="label">
+                Minutes
+              </label>
+              <input id="slot-minutes" inputMode="numeric" className="field" value={slot.minutes} onChange={(e) => setSlot({ ...slot, minutes: e.target.value })} />
+            </div>
+            <div>
+              <label htmlFor="slot-capacity" className="label">
+                Places
+              </label>
+              <input id="slot-capacity" inputMode="numeric" className="field" value={slot.capacity} onChange={(e) => setSlot({ ...slot, capacity: e.target.value })} />
+            </div>
+          </div>
+          <button type="submit" className="btn-primary" disabled={creating.isLoading || !slot.starts_at}>
+            Open slot
+          </button>
+          {creating.error && <p role="alert" className="text-sm text-red-700">{errorMessage(creating.error)}</p>}
+          {done && <p role="status" className="text-sm text-green-800">{done}</p>}
+        </form>
+      </section>
+    );
+  }
+  if (user.role !== "tenant") return null;
+  return (
+    <section aria-labelledby="rent-it" className="card space-y-4 p-6">
+      <h2 id="rent-it" className="text-lg font-semibold">
+        Interested?
+      </h2>
+      <button
+        type="button"
+        className="btn-secondary w-full"
+        disabled={opening.isLoading}
+        onClick={async () => {
+          try {
+            const conversation = await openConversation({ participant_id: ownerId, property_id: propertyId }).unwrap();
+            navigate(`/chat/${conversation.id}`);
+          } catch {
+            // shown below
+          }
+        }}
+      >
+        Message the landlord
+      </button>
+      {opening.error && <p role="alert" className="text-sm text-red-700">{errorMessage(opening.error)}</p>}
+      <form
+        className="space-y-3"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          try {
+            await requestRental({ property_id: propertyId, ...dates }).unwrap();
+            setDone("Request sent. The landlord will answer within 72 hours.");
+          } catch {
+            // shown below
+          }
+        }}
+      >
+        <div className="grid grid-cols-2 gap-3">
+          <div>
+            <label htmlFor="move-in" className="label">
+              Move in
+            </label>
+            <input id="move-in" type="date" required className="field" value={dates.start_date} onChange={(e) => setDates({ ...dates, start_date: e.target.value })} />
+          </div>
+          <div>
+            <label htmlFor="move-out" className="label">
+              Move out
+            </label>
+            <input id="move-out" type="date" required className="field" value={dates.end_date} onChange={(e) => setDates({ ...dates, end_date: e.target.value })} />
+          </div>
+        </div>
+        <button type="submit" className="btn-primary w-full" disabled={requesting.isLoading || !dates.start_date || !dates.end_date}>
+          Request to rent
+        </button>
+        {requesting.error && <p role="alert" className="text-sm text-red-700">{errorMessage(requesting.error)}</p>}
+        {done && <p role="status" className="text-sm text-green-800">{done}</p>}
+      </form>
     </section>
   );
 }
