@@ -44,6 +44,10 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+# What the web app loads to collect cards (Elements): Stripe.js and the
+# publishable key. Offline, localstripe serves its Stripe.js stand-in.
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # stripe-mock: the contract test replays every Stripe request against it.
 STRIPE_MOCK_URL = env.str("STRIPE_MOCK_URL", default="http://127.0.0.1:12111")
 # Confirm autopay PaymentIntents with `off_session=true` (Stripe's rule for a

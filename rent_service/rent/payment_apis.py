@@ -9,6 +9,7 @@ it never runs inside a database transaction).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rentezy_platform.idempotency.schema import IDEMPOTENCY_KEY, KEY_REUSED
@@ -69,6 +70,42 @@ class PayOutputSerializer(serializers.Serializer):
 
 def _actor(request: Request) -> Actor:
     return Actor.of(request.user)
+
+
+class CardSetupOutputSerializer(serializers.Serializer):
+    client_secret = serializers.CharField(
+        help_text="For Stripe.js: `stripe.confirmCardSetup(client_secret, {payment_method: {card}})`."
+    )
+    publishable_key = serializers.CharField(help_text="The key to give Stripe.js.")
+    stripe_js_url = serializers.CharField(help_text="Where to load Stripe.js from.")
+
+
+class CardSetupApi(APIView):
+    @extend_schema(
+        tags=["rent"],
+        summary="Start saving a card with Stripe Elements (tenants)",
+        description=(
+            "A SetupIntent on the tenant's Stripe customer. The browser loads Stripe.js from "
+            "`stripe_js_url`, confirms the intent with the card Element (card details go to "
+            "Stripe only) and saves the resulting PaymentMethod with "
+            "`POST /api/rent/payment-methods`."
+        ),
+        request=None,
+        responses={
+            201: CardSetupOutputSerializer,
+            401: NOT_AUTHENTICATED,
+            403: error_schema("`forbidden`: not a tenant."),
+            503: STRIPE_UNAVAILABLE,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        secret = payments.card_setup_start(actor=_actor(request))
+        body = {
+            "client_secret": secret,
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+        }
+        return Response(CardSetupOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class PaymentMethodListCreateApi(APIView):

@@ -185,6 +185,18 @@ def payment_method_attach(*, actor: Actor, stripe_payment_method_id: str) -> Pay
     return saved
 
 
+def card_setup_start(*, actor: Actor) -> str:
+    """A SetupIntent on the tenant's Stripe customer, for Elements to save a
+    card with: returns its client secret (the browser confirms it with the
+    card details, which never reach this service, then saves the resulting
+    PaymentMethod with payment_method_attach)."""
+    if actor.role != TENANT:
+        raise Forbidden(message="Only tenants save cards.")
+    customer = stripe_customer_id(tenant_id=actor.user_id)
+    intent = _stripe(lambda: stripe_api.setup_intent_create(customer=customer))
+    return intent.client_secret
+
+
 def payment_methods_for(*, actor: Actor):
     if actor.role != TENANT:
         raise Forbidden(message="Only tenants have saved cards.")

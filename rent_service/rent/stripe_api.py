@@ -91,3 +91,11 @@ def payment_intent_confirm(
 
 def payment_intent_retrieve(payment_intent: str) -> stripe.PaymentIntent:
     return client().v1.payment_intents.retrieve(payment_intent)
+
+
+def setup_intent_create(*, customer: str) -> stripe.SetupIntent:
+    """A SetupIntent to save a card for later off-session charges: the browser
+    confirms it with Stripe.js (Elements) and gets the PaymentMethod id."""
+    return client().v1.setup_intents.create(
+        params={"customer": customer, "payment_method_types": ["card"], "usage": "off_session"}
+    )

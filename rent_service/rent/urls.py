@@ -25,6 +25,11 @@ urlpatterns = [
         payment_apis.PaymentMethodListCreateApi.as_view(),
         name="payment-method-list",
     ),
+    path(
+        "payment-methods/setup",
+        payment_apis.CardSetupApi.as_view(),
+        name="payment-method-setup",
+    ),
     path("invoices/<str:invoice_id>/pay", payment_apis.InvoicePayApi.as_view(), name="invoice-pay"),
     path("webhooks/stripe", payment_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
 ]

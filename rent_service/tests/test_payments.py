@@ -497,6 +497,57 @@ def test_reconciliation_settles_what_a_crash_left_pending(gateway, tenant, landl
     assert invoice.status == InvoiceStatus.PAID
 
 
+# --- saving a card with Elements: a SetupIntent ---------------------------------------
+
+
+def test_a_card_saved_through_a_setup_intent_as_stripe_js_does_is_then_chargeable(
+    gateway, tenant, landlord, make_lease
+):
+    import httpx
+
+    response = gateway.post(METHODS + "/setup", as_=tenant)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["client_secret"].startswith("seti_") and "_secret_" in body["client_secret"]
+    assert (body["publishable_key"], body["stripe_js_url"]) == (
+        settings.STRIPE_PUBLISHABLE_KEY,
+        settings.STRIPE_JS_URL,
+    )
+    # What the Stripe.js stand-in that localstripe serves sends from the
+    # browser on stripe.confirmCardSetup(client_secret, {payment_method: {card}}).
+    intent_id = body["client_secret"].split("_secret_")[0]
+    confirmed = httpx.post(
+        f"{settings.STRIPE_API_BASE}/v1/setup_intents/{intent_id}/confirm",
+        content=json.dumps(
+            {
+                "key": settings.STRIPE_PUBLISHABLE_KEY,
+                "use_stripe_sdk": True,
+                "client_secret": body["client_secret"],
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {"number": "4242424242424242", "exp_month": "12", "exp_year": "2034",
+                             "cvc": "123"},
+                    "billing_details": {"address": {"postal_code": "10001"}},
+                },
+            }
+        ),
+        timeout=10,
+        trust_env=False,
+    )  # fmt: skip
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "succeeded"
+    method_id = confirmed.json()["payment_method"]
+
+    saved = save_card(gateway, tenant, method_id)
+    assert (saved["brand"], saved["last4"]) == ("visa", "4242")
+    invoice = first_invoice(make_lease(tenant, landlord))
+    paid = gateway.post(pay_path(invoice), {"payment_method_id": saved["id"]}, as_=tenant)
+    assert (paid.status_code, paid.json()["status"]) == (200, "succeeded")
+    for who in (landlord, None):
+        refused = gateway.post(METHODS + "/setup", as_=who)
+        assert refused.status_code == (403 if who else 401)
+
+
 # --- no Stripe call inside a transaction ------------------------------------------
 
 
@@ -531,5 +582,6 @@ def test_every_stripe_request_the_service_makes_is_valid_for_stripes_openapi():
                 intent.id, off_session=off_session, idempotency_key="k-3"
             )
         stripe_api.payment_intent_retrieve(intent.id)
+        stripe_api.setup_intent_create(customer=customer.id)
         with pytest.raises(stripe.InvalidRequestError):  # and it does refuse a bad request
             stripe_api.client().v1.payment_intents.create(params={"amount": "lots"})

@@ -3,6 +3,7 @@ import { createApi } from "@reduxjs/toolkit/query/react";
 import { baseQueryWithReauth } from "./base";
 import type {
   Booking,
+  CardSetup,
   Conversation,
   CursorPage,
   Invoice,
@@ -176,6 +177,9 @@ export const rentezyApi = createApi({
       query: () => "/api/rent/payment-methods",
       providesTags: ["Cards"],
     }),
+    cardSetup: build.mutation<CardSetup, void>({
+      query: () => ({ url: "/api/rent/payment-methods/setup", method: "POST" }),
+    }),
     saveCard: build.mutation<PaymentMethod, { payment_method_id: string }>({
       query: (body) => ({ url: "/api/rent/payment-methods", method: "POST", body }),
       invalidatesTags: ["Cards"],
@@ -228,6 +232,7 @@ export const {
   useSetAutopayMutation,
   useInvoicesQuery,
   useCardsQuery,
+  useCardSetupMutation,
   useSaveCardMutation,
   usePayMutation,
   usePaymentsQuery,

@@ -691,6 +691,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rent/payment-methods/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start saving a card with Stripe Elements (tenants)
+         * @description A SetupIntent on the tenant's Stripe customer. The browser loads Stripe.js from `stripe_js_url`, confirms the intent with the card Element (card details go to Stripe only) and saves the resulting PaymentMethod with `POST /api/rent/payment-methods`.
+         */
+        post: operations["rent_payment_methods_setup_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rent/payments": {
         parameters: {
             query?: never;
@@ -859,6 +879,14 @@ export interface components {
          * @enum {string}
          */
         CancelledByEnum: "tenant" | "landlord";
+        CardSetupOutput: {
+            /** @description For Stripe.js: `stripe.confirmCardSetup(client_secret, {payment_method: {card}})`. */
+            client_secret: string;
+            /** @description The key to give Stripe.js. */
+            publishable_key: string;
+            /** @description Where to load Stripe.js from. */
+            stripe_js_url: string;
+        };
         /** @description A request body that may carry the declared fields and nothing else. */
         ConversationInputRequest: {
             /**
@@ -4656,6 +4684,56 @@ export interface operations {
                 };
             };
             413: components["responses"]["GatewayPayloadTooLarge"];
+            414: components["responses"]["GatewayUriTooLong"];
+            429: components["responses"]["GatewayRateLimited"];
+            502: components["responses"]["GatewayBadGateway"];
+            /** @description `payment_provider_unavailable`: Stripe could not be reached; try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    rent_payment_methods_setup_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardSetupOutput"];
+                };
+            };
+            /** @description `not_authenticated`: no, bad, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: not a tenant. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             414: components["responses"]["GatewayUriTooLong"];
             429: components["responses"]["GatewayRateLimited"];
             502: components["responses"]["GatewayBadGateway"];

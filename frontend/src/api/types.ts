@@ -28,5 +28,6 @@ export type Invoice = Schemas["InvoiceOutput"];
 export type PaymentMethod = Schemas["PaymentMethodOutput"];
 export type Payment = Schemas["PaymentOutput"];
 export type PayResult = Schemas["PayOutput"];
+export type CardSetup = Schemas["CardSetupOutput"];
 export type Paginated<T> = { count: number; next: string | null; previous: string | null; results: T[] };
 export type CursorPage<T> = { next: string | null; previous: string | null; results: T[] };

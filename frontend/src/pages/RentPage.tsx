@@ -11,6 +11,7 @@ import {
 } from "../api/rentezy";
 import type { Invoice } from "../api/types";
 import { useAppSelector } from "../app/hooks";
+import { AddCard } from "../features/payments/AddCard";
 import { Empty, ErrorMessage, Loading } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 
@@ -59,6 +60,8 @@ export function RentPage() {
         </ul>
       </section>
 
+      {tenant && <Cards />}
+
       <section aria-labelledby="invoices-title" className="space-y-3">
         <h2 id="invoices-title" className="text-lg font-semibold">
           Invoices
@@ -91,6 +94,28 @@ export function RentPage() {
         </ul>
       </section>
     </div>
+  );
+}
+
+function Cards() {
+  const cards = useCardsQuery();
+  return (
+    <section aria-labelledby="cards-title" className="space-y-3">
+      <h2 id="cards-title" className="text-lg font-semibold">
+        Cards
+      </h2>
+      {cards.error && <ErrorMessage error={cards.error} onRetry={cards.refetch} />}
+      {cards.data?.results.length === 0 && <p className="text-sm text-slate-600">No saved card yet.</p>}
+      <ul className="flex flex-wrap gap-2">
+        {cards.data?.results.map((card) => (
+          <li key={card.id} className="card px-4 py-2 text-sm">
+            <span className="font-medium capitalize">{card.brand}</span> •••• {card.last4}
+            {card.exp_month && card.exp_year ? ` · ${String(card.exp_month).padStart(2, "0")}/${card.exp_year}` : ""}
+          </li>
+        ))}
+      </ul>
+      <AddCard />
+    </section>
   );
 }
 
