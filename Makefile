@@ -1,7 +1,7 @@
 # RentEzy: every command a developer needs. `make help` lists them.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap infra-up infra-down infra-status migrate dev dev-up dev-down test bench seed lint api-types
+.PHONY: help bootstrap infra-up infra-down infra-status migrate dev dev-up dev-down test bench seed lint api-types screenshots
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ seed: bootstrap ## load demo data into a running platform
 api-types: bootstrap ## regenerate the web app's API types from the services' merged OpenAPI schema
 	@.venv/bin/python scripts/openapi_schema.py
 	@cd frontend && node_modules/.bin/openapi-typescript openapi.json -o src/api/schema.d.ts
+
+screenshots: bootstrap infra-up ## PNGs of the main pages at desktop and phone widths into docs/screenshots/ (the browser test's run)
+	@mkdir -p docs/screenshots
+	@cd tests && SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" ../.venv/bin/python -m pytest -q -p no:cacheprovider test_web_e2e.py
 
 lint: bootstrap ## ruff over the Python code
 	@.venv/bin/ruff check .

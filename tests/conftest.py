@@ -284,6 +284,10 @@ class Platform:
         self.gateway_port = _free_port()
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.webhook_id = f"tests-{run}"
+        # The web app's server in the browser tests (tests/test_web_e2e.py):
+        # the gateway allows its origin beside the dev server's (_start_gateway).
+        self.web_port = _free_port()
+        self.web_url = f"http://127.0.0.1:{self.web_port}"
         self.base_env.update(
             PUBLIC_BASE_URL=self.gateway_url,
             POSTGRES_DB_PREFIX=self.database_prefix,
@@ -506,6 +510,8 @@ class Platform:
             GATEWAY_LOGIN_FAILURES_PER_IP=GENEROUS,
             GATEWAY_LOGIN_FAILURES_PER_ACCOUNT=str(LOGIN_FAILURES_PER_ACCOUNT),
             GATEWAY_LOGIN_WINDOW_SECONDS=str(LOGIN_WINDOW_SECONDS),
+            # CORS and WebSocket handshakes: the browser tests' web server too.
+            WEB_APP_ORIGIN=f"{self.base_env.get('WEB_APP_ORIGIN', '')},{self.web_url}".lstrip(","),
         )
         return env
 

@@ -5,6 +5,7 @@ with the last id it saw gets exactly what it missed."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -71,6 +72,19 @@ async def test_a_reconnecting_socket_gets_exactly_what_it_missed(tenant):
     await back.disconnect()
     count = await database_sync_to_async(Notification.objects.count)()
     assert count == 5
+
+
+@run_async
+async def test_an_idle_socket_stays_open_and_still_receives(tenant):
+    """The channel layer's receive blocks 5 s at a time in Redis: an idle
+    socket must outlive several of those (redis-py's own 5 s read timeout
+    once ended them)."""
+    socket = await connect(tenant)
+    await asyncio.sleep(11)
+    await database_sync_to_async(invoice_for)(tenant, "2027-06")
+    frame = await socket.receive_json_from(timeout=3)
+    assert frame["notification"]["title"] == "Invoice for 2027-06"
+    await socket.disconnect()
 
 
 @run_async

@@ -77,7 +77,7 @@ export function Layout() {
       <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6">
         <Outlet />
       </main>
-      <footer className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-500">
+      <footer className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-600">
         RentEzy · find a home, book a viewing, pay rent, talk to your landlord
       </footer>
     </div>

@@ -74,8 +74,8 @@ export function LandlordPage() {
         ))}
       </ul>
 
-      <section aria-labelledby="new-title" className="card p-6">
-        <h2 id="new-title" className="mb-4 text-lg font-semibold">
+      <section aria-labelledby="new-property" className="card p-6">
+        <h2 id="new-property" className="mb-4 text-lg font-semibold">
           New property
         </h2>
         <form onSubmit={submit} className="grid gap-4 sm:grid-cols-2" noValidate>
@@ -134,7 +134,7 @@ function PropertyRow({ property, highlight }: { property: Property; highlight: b
         {property.thumbnail_url ? (
           <img src={property.thumbnail_url} alt="" className="h-16 w-20 rounded-md object-cover" />
         ) : (
-          <div className="flex h-16 w-20 items-center justify-center rounded-md bg-slate-100 text-xs text-slate-500">No photo</div>
+          <div className="flex h-16 w-20 items-center justify-center rounded-md bg-slate-100 text-xs text-slate-600">No photo</div>
         )}
         <div className="min-w-0 flex-1">
           <Link to={`/properties/${property.id}`} className="font-semibold underline">

@@ -38,7 +38,7 @@ export function PropertyPage() {
         </p>
         <h1 className="mt-1 text-3xl font-bold">{property.title}</h1>
         <p className="mt-1 text-lg font-semibold text-brand-700">
-          {property.monthly_rent} {property.currency} <span className="text-sm font-normal text-slate-500">/ month · deposit {property.deposit} {property.currency}</span>
+          {property.monthly_rent} {property.currency} <span className="text-sm font-normal text-slate-600">/ month · deposit {property.deposit} {property.currency}</span>
         </p>
       </header>
 
@@ -57,7 +57,7 @@ export function PropertyPage() {
             )}
           </>
         ) : (
-          <div className="flex h-48 items-center justify-center rounded-xl bg-slate-100 text-slate-500">No photos yet</div>
+          <div className="flex h-48 items-center justify-center rounded-xl bg-slate-100 text-slate-600">No photos yet</div>
         )}
       </section>
 
@@ -97,7 +97,7 @@ export function PropertyPage() {
 function Fact({ label, value }: { label: string; value: string }) {
   return (
     <div>
-      <dt className="text-slate-500">{label}</dt>
+      <dt className="text-slate-600">{label}</dt>
       <dd className="font-medium capitalize">{value}</dd>
     </div>
   );
@@ -142,7 +142,7 @@ function Viewings({ propertyId, ownerId }: { propertyId: string; ownerId: string
           <li key={slot.id} className="flex items-center justify-between gap-3 rounded-md border border-slate-200 p-3">
             <div className="text-sm">
               <p className="font-medium">{when.format(new Date(slot.starts_at))}</p>
-              <p className="text-slate-500">
+              <p className="text-slate-600">
                 {slot.available_slots} of {slot.capacity} places left
               </p>
             </div>

@@ -51,7 +51,7 @@ export function RegisterPage() {
             Password
           </label>
           <input id="password" type="password" autoComplete="new-password" aria-describedby="password-help" className="field" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
-          <p id="password-help" className="mt-1 text-xs text-slate-500">
+          <p id="password-help" className="mt-1 text-xs text-slate-600">
             At least 10 characters, not only digits.
           </p>
         </div>

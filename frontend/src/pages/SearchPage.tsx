@@ -126,7 +126,7 @@ export function SearchPage() {
               {data.facets.amenities.slice(0, 10).map((facet) => (
                 <label key={facet.value} className="flex items-center gap-2 text-sm">
                   <input type="checkbox" checked={amenities.includes(facet.value)} onChange={() => toggleAmenity(facet.value)} />
-                  {label(facet.value)} <span className="text-slate-500">({facet.count})</span>
+                  {label(facet.value)} <span className="text-slate-600">({facet.count})</span>
                 </label>
               ))}
             </div>
@@ -187,7 +187,7 @@ function ResultCard({ hit }: { hit: SearchHit }) {
         {hit.thumbnail_url ? (
           <img src={hit.thumbnail_url} alt="" className="aspect-[4/3] w-full object-cover" loading="lazy" />
         ) : (
-          <div className="flex aspect-[4/3] items-center justify-center bg-slate-100 text-sm text-slate-500">No photo yet</div>
+          <div className="flex aspect-[4/3] items-center justify-center bg-slate-100 text-sm text-slate-600">No photo yet</div>
         )}
         <div className="space-y-1 p-4">
           <h2 className="font-semibold text-slate-900">{hit.title}</h2>
@@ -196,7 +196,7 @@ function ResultCard({ hit }: { hit: SearchHit }) {
           </p>
           <p className="font-semibold text-brand-700">
             {hit.monthly_rent} {hit.currency}
-            <span className="text-sm font-normal text-slate-500"> / month</span>
+            <span className="text-sm font-normal text-slate-600"> / month</span>
           </p>
         </div>
       </Link>

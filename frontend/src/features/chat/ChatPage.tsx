@@ -57,11 +57,15 @@ function Thread({ conversationId, conversation }: { conversationId: string; conv
   const [draft, setDraft] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const typingTimer = useRef<ReturnType<typeof setTimeout>>();
+  // Frames written while the socket (re)connects, sent once it is open: each
+  // message carries its client_id, so one sent twice is stored once.
+  const pending = useRef<string[]>([]);
   const bottom = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     setLive([]);
     setTheirRead(null);
+    pending.current = [];
   }, [conversationId]);
 
   const messages = useMemo(() => {
@@ -72,6 +76,9 @@ function Thread({ conversationId, conversation }: { conversationId: string; conv
   }, [history, live]);
 
   const socket = useSocket(`/ws/chat/${conversationId}`, {
+    onOpen: (open) => {
+      for (const frame of pending.current.splice(0)) open.send(frame);
+    },
     onFrame: (frame) => {
       if (frame.type === "message") {
         setLive((current) => [...current, frame.message as Message]);
@@ -102,13 +109,11 @@ function Thread({ conversationId, conversation }: { conversationId: string; conv
   function send(event: FormEvent) {
     event.preventDefault();
     const body = draft.trim();
-    const open = socket.current;
     if (!body) return;
-    if (open?.readyState !== WebSocket.OPEN) {
-      setProblem("Reconnecting… your message was not sent yet.");
-      return;
-    }
-    open.send(JSON.stringify({ type: "message", body, client_id: crypto.randomUUID() }));
+    const frame = JSON.stringify({ type: "message", body, client_id: crypto.randomUUID() });
+    const open = socket.current;
+    if (open?.readyState === WebSocket.OPEN) open.send(frame);
+    else pending.current.push(frame);
     setDraft("");
     setProblem(null);
   }
@@ -137,12 +142,12 @@ function Thread({ conversationId, conversation }: { conversationId: string; conv
           <div key={m.id} className={`flex ${m.sender_id === me ? "justify-end" : "justify-start"}`}>
             <div className={`max-w-[80%] rounded-2xl px-4 py-2 text-sm ${m.sender_id === me ? "bg-brand-600 text-white" : "bg-slate-100 text-slate-900"}`}>
               <p className="whitespace-pre-wrap break-words">{m.body}</p>
-              <p className={`mt-1 text-[11px] ${m.sender_id === me ? "text-brand-100" : "text-slate-500"}`}>{time.format(new Date(m.created_at))}</p>
+              <p className={`mt-1 text-[11px] ${m.sender_id === me ? "text-brand-100" : "text-slate-600"}`}>{time.format(new Date(m.created_at))}</p>
             </div>
           </div>
         ))}
-        {seen && <p className="text-right text-xs text-slate-500">Seen</p>}
-        {typing && <p className="text-xs italic text-slate-500">typing…</p>}
+        {seen && <p className="text-right text-xs text-slate-600">Seen</p>}
+        {typing && <p className="text-xs italic text-slate-600">typing…</p>}
         <div ref={bottom} />
       </div>
       <form onSubmit={send} className="flex gap-2 border-t border-slate-100 p-3">

@@ -133,7 +133,15 @@ def channel_layers() -> dict[str, Any]:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")],
+                # A socket's receive blocks in BZPOPMIN for up to 5 s; redis-py's
+                # default read timeout is also 5 s, which would end an idle socket.
+                "hosts": [
+                    {
+                        "address": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"),
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="") + "rentezy:ws",
                 # A slow client's queue is dropped past this, never grown without bound.
                 "capacity": 200,
