@@ -174,6 +174,15 @@ async function flow(word: string, title: string, landlord: Page, tenant: Page) {
   await expectAccessible(tenant, "rent");
   await shot(tenant, "rent");
 
+  // The profile: e-mail preferences; and the landlord's rent roll.
+  await tenant.getByTestId("signed-in-as").click();
+  await tenant.getByRole("checkbox", { name: "Rent reminders" }).uncheck();
+  await expect.poll(() => tenant.getByRole("checkbox", { name: "Rent reminders" }).isChecked()).toBe(false);
+  await expectAccessible(tenant, "profile");
+  await landlord.getByRole("link", { name: "Rent", exact: true }).click();
+  await landlord.getByRole("heading", { name: "Rent roll" }).waitFor();
+  await expectAccessible(landlord, "rent (landlord)");
+
   // A phone-sized look at the same pages.
   await tenant.setViewportSize({ width: 390, height: 844 });
   await tenant.goto("/");

@@ -11,16 +11,19 @@ import type {
   LoginInput,
   LoginResponse,
   Me,
+  MeUpdate,
   Message,
   Notification,
   Paginated,
   PayResult,
   Payment,
   PaymentMethod,
+  Preferences,
   Property,
   PropertyImage,
   PropertyInput,
   RegisterInput,
+  RentRoll,
   Reservation,
   ReservationInput,
   SearchPage,
@@ -37,7 +40,7 @@ export const rentezyApi = createApi({
   baseQuery: baseQueryWithReauth,
   tagTypes: [
     "Me", "Slots", "Bookings", "Reservations", "MyProperties", "Property", "Notifications",
-    "Conversations", "Messages", "Leases", "Invoices", "Cards", "Payments",
+    "Conversations", "Messages", "Leases", "Invoices", "Cards", "Payments", "Preferences",
   ],
   endpoints: (build) => ({
     // --- auth ---
@@ -51,6 +54,27 @@ export const rentezyApi = createApi({
       query: (body) => ({ url: "/api/auth/logout", method: "POST", body }),
     }),
     me: build.query<Me, void>({ query: () => "/api/auth/me", providesTags: ["Me"] }),
+    updateMe: build.mutation<Me, MeUpdate>({
+      query: (body) => ({ url: "/api/auth/me", method: "PATCH", body }),
+      invalidatesTags: ["Me"],
+    }),
+    changePassword: build.mutation<void, { old_password: string; new_password: string }>({
+      query: (body) => ({ url: "/api/auth/password/change", method: "POST", body }),
+    }),
+    requestReset: build.mutation<void, { email: string }>({
+      query: (body) => ({ url: "/api/auth/password/reset", method: "POST", body }),
+    }),
+    confirmReset: build.mutation<void, { token: string; new_password: string }>({
+      query: (body) => ({ url: "/api/auth/password/reset/confirm", method: "POST", body }),
+    }),
+    preferences: build.query<Preferences, void>({
+      query: () => "/api/notifications/preferences",
+      providesTags: ["Preferences"],
+    }),
+    updatePreferences: build.mutation<Preferences, Preferences>({
+      query: (body) => ({ url: "/api/notifications/preferences", method: "PATCH", body }),
+      invalidatesTags: ["Preferences"],
+    }),
 
     // --- search and properties ---
     searchProperties: build.query<SearchPage, SearchParams>({
@@ -193,6 +217,10 @@ export const rentezyApi = createApi({
       }),
       invalidatesTags: ["Invoices", "Payments"],
     }),
+    rentRoll: build.query<RentRoll, string>({
+      query: (month) => ({ url: "/api/rent/reports/rent-roll", params: { month } }),
+      providesTags: ["Invoices"],
+    }),
     payments: build.query<Paginated<Payment>, void>({
       query: () => ({ url: "/api/rent/payments", params: { page_size: 100 } }),
       providesTags: ["Payments"],
@@ -205,6 +233,13 @@ export const {
   useRegisterMutation,
   useLogoutMutation,
   useMeQuery,
+  useUpdateMeMutation,
+  useChangePasswordMutation,
+  useRequestResetMutation,
+  useConfirmResetMutation,
+  usePreferencesQuery,
+  useUpdatePreferencesMutation,
+  useRentRollQuery,
   useSearchPropertiesQuery,
   usePropertyQuery,
   useMyPropertiesQuery,

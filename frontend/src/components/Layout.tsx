@@ -54,9 +54,9 @@ export function Layout() {
                   Rent
                 </NavLink>
                 <NotificationBell />
-                <span className="px-3 text-sm text-slate-600" data-testid="signed-in-as">
+                <Link to="/profile" className="rounded-md px-3 py-2 text-sm text-slate-600 hover:bg-slate-100" data-testid="signed-in-as">
                   {user.full_name} · {user.role}
-                </span>
+                </Link>
                 <button type="button" className="btn-secondary" onClick={signOut}>
                   Sign out
                 </button>

@@ -51,6 +51,11 @@ export function LoginPage() {
           {isLoading ? "Signing in…" : "Sign in"}
         </button>
         <p className="text-center text-sm text-slate-600">
+          <Link to="/reset-password" className="font-medium text-brand-700 underline">
+            Forgot your password?
+          </Link>
+        </p>
+        <p className="text-center text-sm text-slate-600">
           New here?{" "}
           <Link to="/register" className="font-medium text-brand-700 underline">
             Create an account

@@ -7,6 +7,7 @@ import {
   useLeasesQuery,
   usePayMutation,
   usePaymentsQuery,
+  useRentRollQuery,
   useSetAutopayMutation,
 } from "../api/rentezy";
 import type { Invoice } from "../api/types";
@@ -61,6 +62,7 @@ export function RentPage() {
       </section>
 
       {tenant && <Cards />}
+      {user?.role === "landlord" && <RentRoll />}
 
       <section aria-labelledby="invoices-title" className="space-y-3">
         <h2 id="invoices-title" className="text-lg font-semibold">
@@ -94,6 +96,80 @@ export function RentPage() {
         </ul>
       </section>
     </div>
+  );
+}
+
+function thisMonth() {
+  return new Date().toISOString().slice(0, 7);
+}
+
+/** A landlord's rent roll for a month: what each lease owes and paid; also as CSV. */
+function RentRoll() {
+  const [month, setMonth] = useState(thisMonth());
+  const roll = useRentRollQuery(month, { skip: !/^\d{4}-\d{2}$/.test(month) });
+  const access = useAppSelector((state) => state.auth.access);
+
+  async function downloadCsv() {
+    const response = await fetch(`/api/rent/reports/rent-roll?month=${month}&format=csv`, {
+      headers: access ? { Authorization: `Bearer ${access}` } : {},
+    });
+    if (!response.ok) return;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `rent-roll-${month}.csv`;
+    link.click();
+    URL.revokeObjectURL(url);
+  }
+
+  return (
+    <section aria-labelledby="roll-title" className="space-y-3">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <h2 id="roll-title" className="text-lg font-semibold">
+          Rent roll
+        </h2>
+        <div className="flex items-end gap-2">
+          <label className="text-sm">
+            <span className="label">Month</span>
+            <input type="month" className="field" value={month} onChange={(e) => setMonth(e.target.value)} />
+          </label>
+          <button type="button" className="btn-secondary" onClick={downloadCsv}>
+            Download CSV
+          </button>
+        </div>
+      </div>
+      {roll.error && <ErrorMessage error={roll.error} onRetry={roll.refetch} />}
+      {roll.data && roll.data.results.length === 0 && <Empty title="Nothing due this month" />}
+      {roll.data && roll.data.results.length > 0 && (
+        <div className="card overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <caption className="sr-only">Rent roll for {month}</caption>
+            <thead className="bg-slate-50 text-slate-600">
+              <tr>
+                <th scope="col" className="px-4 py-2">Property</th>
+                <th scope="col" className="px-4 py-2">Due</th>
+                <th scope="col" className="px-4 py-2">Paid</th>
+                <th scope="col" className="px-4 py-2">Outstanding</th>
+                <th scope="col" className="px-4 py-2">Late fees</th>
+                <th scope="col" className="px-4 py-2">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {roll.data.results.map((row) => (
+                <tr key={row.invoice_id} className="border-t border-slate-100">
+                  <td className="px-4 py-2">{row.property_title}</td>
+                  <td className="px-4 py-2">{row.due} {row.currency}</td>
+                  <td className="px-4 py-2">{row.paid}</td>
+                  <td className="px-4 py-2">{row.outstanding}</td>
+                  <td className="px-4 py-2">{row.late_fees}</td>
+                  <td className="px-4 py-2">{row.status}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }
 

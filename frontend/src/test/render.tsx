@@ -12,7 +12,7 @@ export const SIGNED_OUT: AuthState = { access: null, refresh: null, user: null }
 /** Where the app is now, for assertions on URL-synced state. */
 export function LocationProbe() {
   const location = useLocation();
-  return <output data-testid="location">{location.pathname + location.search}</output>;
+  return <span data-testid="location">{location.pathname + location.search}</span>;
 }
 
 export function renderPage(
