@@ -62,7 +62,10 @@ async function flow(word: string, title: string, landlord: Page, tenant: Page) {
   const row = landlord.locator("li", { hasText: title });
   await row.waitFor();
   await row.locator("input[type=file]").setInputFiles(PHOTO);
-  await row.locator("img").waitFor({ timeout: 30_000 });
+  await row.getByRole("img", { name: "The photo to upload" }).waitFor();
+  await row.getByRole("button", { name: "Upload photo" }).click();
+  await expect.poll(() => row.getByRole("button", { name: "Upload photo" }).count(), { timeout: 30_000 }).toBe(0);
+  await row.locator("img").first().waitFor();
   await row.getByRole("button", { name: "Publish" }).click();
   await expect.poll(() => row.textContent()).toContain("listed");
   await shot(landlord, "landlord-dashboard");

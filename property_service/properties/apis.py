@@ -558,3 +558,38 @@ class PropertyExportApi(APIView):
                 {"results": [property_document(p) for p in properties], "next_after": next_after}
             ).data
         )
+
+
+class PropertyImageOrderApi(APIView):
+    class ImageOrderInputSerializer(StrictInputSerializer):
+        image_ids = serializers.ListField(
+            child=serializers.UUIDField(error_messages={"invalid": "An image id (UUID)."}),
+            min_length=1,
+            max_length=100,
+            help_text="Every image of the property, each once, in the new order: the first is the cover.",
+        )
+
+    @extend_schema(
+        tags=["properties"],
+        summary="Reorder the photos of one's property",
+        request=ImageOrderInputSerializer,
+        responses={
+            200: PropertyOutputSerializer,
+            400: INVALID,
+            401: NOT_AUTHENTICATED,
+            403: NOT_OWNER,
+            404: NOT_FOUND,
+        },
+    )
+    def put(self, request: Request, property_id: str) -> Response:
+        serializer = self.ImageOrderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.property_images_reorder(
+            property_id=property_id,
+            actor_id=request.user.user_id,
+            image_ids=serializer.validated_data["image_ids"],
+        )
+        property = selectors.property_get_visible(
+            property_id=property_id, viewer_id=request.user.user_id
+        )
+        return Response(PropertyOutputSerializer(property).data)

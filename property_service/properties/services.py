@@ -265,3 +265,32 @@ def _image_attach(
         _bump(property, update_fields=update_fields)
         enqueue_property_updated(property)
     return image
+
+
+def property_images_reorder(
+    *, property_id: object, actor_id: str | uuid.UUID | None, image_ids: Sequence[uuid.UUID]
+) -> Property:
+    """Put the actor's property's images in the order of `image_ids` (every
+    image of the property, each once); the first is the cover, whose
+    thumbnail becomes the property's. A new version and an `updated` event,
+    unless the order is the same."""
+    with transaction.atomic():
+        property = _writable_by(_lock(property_id), actor_id)
+        images = {image.id: image for image in property.images.all()}
+        wanted = list(image_ids)
+        if len(set(wanted)) != len(wanted) or set(wanted) != set(images):
+            raise InvalidInput(
+                fields={"image_ids": ["List every image of the property exactly once."]}
+            )
+        if [image.id for image in sorted(images.values(), key=lambda i: i.position)] == wanted:
+            return property
+        # Two steps: (property, position) is unique at every statement.
+        offset = len(wanted)
+        for image in images.values():
+            PropertyImage.objects.filter(pk=image.pk).update(position=image.position + offset)
+        for position, image_id in enumerate(wanted):
+            PropertyImage.objects.filter(pk=image_id).update(position=position)
+        property.thumbnail_path = images[wanted[0]].thumbnail_path
+        _bump(property, update_fields=["thumbnail_path"])
+        enqueue_property_updated(property)
+    return property

@@ -16,4 +16,9 @@ urlpatterns = [
         apis.PropertyImageCreateApi.as_view(),
         name="property-image-create",
     ),
+    path(
+        "/<str:property_id>/images/order",
+        apis.PropertyImageOrderApi.as_view(),
+        name="property-image-order",
+    ),
 ]

@@ -572,3 +572,46 @@ def test_an_image_pillow_cannot_convert_is_400_not_500(monkeypatch):
     assert error.value.fields == {
         "image": ["The image could not be processed; save it as an sRGB JPEG."]
     }
+
+
+def test_the_owner_reorders_the_photos_and_the_first_becomes_the_cover(
+    gateway, landlord, other_landlord
+):
+    property = make_property(landlord)
+    uploaded = [
+        gateway.upload(
+            images_path(property.id), {"image": upload_file(image_bytes())}, as_=landlord
+        ).json()
+        for _ in range(3)
+    ]
+    order_path = images_path(property.id) + "/order"
+    new_order = [uploaded[2]["id"], uploaded[0]["id"], uploaded[1]["id"]]
+    OutboxMessage.objects.all().delete()
+
+    response = gateway.put(order_path, {"image_ids": new_order}, as_=landlord)
+
+    assert response.status_code == 200, response.json()
+    assert [image["id"] for image in response.json()["images"]] == new_order
+    assert response.json()["thumbnail_url"] == uploaded[2]["thumbnail_url"]
+    (event,) = outbox_events(type=UPDATED)
+    assert event.data["thumbnail_url"] == uploaded[2]["thumbnail_url"]
+    # The same order again changes nothing and publishes nothing.
+    assert gateway.put(order_path, {"image_ids": new_order}, as_=landlord).status_code == 200
+    assert len(outbox_events(type=UPDATED)) == 1
+
+    for body in (
+        {"image_ids": new_order[:2]},  # not every image
+        {"image_ids": [*new_order, new_order[0]]},  # one twice
+        {"image_ids": [*new_order[:2], "8d0c7a4e-2f7b-4d63-9f7e-6a1f2f0b6c11"]},  # a stranger
+        {"image_ids": "all"},
+        {"image_ids": []},
+        {},
+    ):
+        refused = gateway.put(order_path, body, as_=landlord)
+        assert (refused.status_code, refused.json()["code"]) == (400, "invalid"), body
+    assert gateway.put(order_path, {"image_ids": new_order}, as_=other_landlord).status_code in (
+        403,
+        404,
+    )
+    positions = dict(PropertyImage.objects.values_list("id", "position"))
+    assert [str(i) for i, _ in sorted(positions.items(), key=lambda kv: kv[1])] == new_order

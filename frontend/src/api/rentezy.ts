@@ -100,6 +100,14 @@ export const rentezyApi = createApi({
       query: (propertyId) => ({ url: `/api/properties/${id(propertyId)}`, method: "DELETE" }),
       invalidatesTags: (_r, _e, propertyId) => ["MyProperties", { type: "Property", id: propertyId }],
     }),
+    reorderImages: build.mutation<Property, { id: string; imageIds: string[] }>({
+      query: ({ id: propertyId, imageIds }) => ({
+        url: `/api/properties/${id(propertyId)}/images/order`,
+        method: "PUT",
+        body: { image_ids: imageIds },
+      }),
+      invalidatesTags: (_r, _e, { id: propertyId }) => ["MyProperties", { type: "Property", id: propertyId }],
+    }),
     uploadImage: build.mutation<PropertyImage, { id: string; file: File }>({
       query: ({ id: propertyId, file }) => {
         const form = new FormData();
@@ -247,6 +255,7 @@ export const {
   useUpdatePropertyMutation,
   useArchivePropertyMutation,
   useUploadImageMutation,
+  useReorderImagesMutation,
   useSlotsQuery,
   useCreateSlotMutation,
   useBookMutation,

@@ -571,6 +571,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/properties/{property_id}/images/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Reorder the photos of one's property */
+        put: operations["api_properties_images_order_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rent/invoices": {
         parameters: {
             query?: never;
@@ -958,6 +975,11 @@ export interface components {
             bedrooms: components["schemas"]["IntegerFacetValue"][];
             city: components["schemas"]["FacetValue"][];
             property_type: components["schemas"]["PropertyTypeFacetValue"][];
+        };
+        /** @description A request body that may carry the declared fields and nothing else. */
+        ImageOrderInputRequest: {
+            /** @description Every image of the property, each once, in the new order: the first is the cover. */
+            image_ids: string[];
         };
         IntegerFacetValue: {
             count: number;
@@ -4095,6 +4117,73 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    api_properties_images_order_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                property_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageOrderInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyOutput"];
+                };
+            };
+            /** @description `invalid` (with `fields`) or `parse_error`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_authenticated`: no, bad, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: a listed or rented property of someone else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such property, a non-UUID id, or a draft or archived property of someone else. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["GatewayPayloadTooLarge"];
+            414: components["responses"]["GatewayUriTooLong"];
+            429: components["responses"]["GatewayRateLimited"];
+            502: components["responses"]["GatewayBadGateway"];
+            503: components["responses"]["GatewayUnavailable"];
             504: components["responses"]["GatewayTimeout"];
         };
     };

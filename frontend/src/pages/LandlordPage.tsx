@@ -6,6 +6,7 @@ import {
   useArchivePropertyMutation,
   useCreatePropertyMutation,
   useMyPropertiesQuery,
+  useReorderImagesMutation,
   useUpdatePropertyMutation,
   useUploadImageMutation,
 } from "../api/rentezy";
@@ -125,8 +126,30 @@ function PropertyRow({ property, highlight }: { property: Property; highlight: b
   const [update, updating] = useUpdatePropertyMutation();
   const [upload, uploading] = useUploadImageMutation();
   const [archive, archiving] = useArchivePropertyMutation();
-  const failure = updating.error ?? uploading.error ?? archiving.error;
+  const [reorder, reordering] = useReorderImagesMutation();
+  const [editing, setEditing] = useState(false);
+  const [chosen, setChosen] = useState<{ file: File; preview: string } | null>(null);
+  const failure = updating.error ?? uploading.error ?? archiving.error ?? reordering.error;
   const listed = property.status === "listed";
+  const images = property.images ?? [];
+
+  function move(index: number, by: number) {
+    const ids = images.map((image) => image.id);
+    const [moved] = ids.splice(index, 1);
+    ids.splice(index + by, 0, moved);
+    reorder({ id: property.id, imageIds: ids });
+  }
+
+  async function sendPhoto() {
+    if (!chosen) return;
+    try {
+      await upload({ id: property.id, file: chosen.file }).unwrap();
+      URL.revokeObjectURL(chosen.preview);
+      setChosen(null);
+    } catch {
+      // shown below
+    }
+  }
 
   return (
     <li className={`card space-y-3 p-4 ${highlight ? "ring-2 ring-brand-500" : ""}`}>
@@ -145,25 +168,61 @@ function PropertyRow({ property, highlight }: { property: Property; highlight: b
           </p>
         </div>
       </div>
+      {images.length > 1 && (
+        <ol aria-label={`Photos of ${property.title}, in order`} className="flex flex-wrap gap-2">
+          {images.map((image, index) => (
+            <li key={image.id} className="flex flex-col items-center gap-1">
+              <img src={image.thumbnail_url} alt={`Photo ${index + 1}${index === 0 ? " (cover)" : ""}`} className="h-12 w-16 rounded object-cover" />
+              <span className="flex gap-1">
+                <button type="button" className="rounded border px-1 text-xs disabled:opacity-40" aria-label={`Move photo ${index + 1} earlier`} disabled={index === 0 || reordering.isLoading} onClick={() => move(index, -1)}>
+                  ←
+                </button>
+                <button type="button" className="rounded border px-1 text-xs disabled:opacity-40" aria-label={`Move photo ${index + 1} later`} disabled={index === images.length - 1 || reordering.isLoading} onClick={() => move(index, 1)}>
+                  →
+                </button>
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+      {chosen && (
+        <div className="flex items-center gap-3">
+          <img src={chosen.preview} alt="The photo to upload" className="h-16 w-20 rounded-md object-cover" />
+          <button type="button" className="btn-primary" disabled={uploading.isLoading} onClick={sendPhoto}>
+            {uploading.isLoading ? "Uploading…" : "Upload photo"}
+          </button>
+          <button type="button" className="btn-secondary" onClick={() => setChosen(null)}>
+            Cancel
+          </button>
+        </div>
+      )}
       {failure && (
         <p role="alert" className="text-sm text-red-700">
           {errorMessage(failure)}
         </p>
       )}
+      {editing && <EditForm property={property} onDone={() => setEditing(false)} />}
       <div className="flex flex-wrap items-center gap-2">
-        <label className="btn-secondary cursor-pointer">
-          {uploading.isLoading ? "Uploading…" : "Add photo"}
-          <input
-            type="file"
-            accept="image/jpeg,image/png,image/webp"
-            className="sr-only"
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              if (file) upload({ id: property.id, file });
-              e.target.value = "";
-            }}
-          />
-        </label>
+        {property.status !== "archived" && (
+          <label className="btn-secondary cursor-pointer">
+            Add photo
+            <input
+              type="file"
+              accept="image/jpeg,image/png,image/webp"
+              className="sr-only"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                if (file) setChosen({ file, preview: URL.createObjectURL(file) });
+                e.target.value = "";
+              }}
+            />
+          </label>
+        )}
+        {property.status !== "archived" && (
+          <button type="button" className="btn-secondary" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+            Edit
+          </button>
+        )}
         {property.status !== "archived" && (
           <button type="button" className={listed ? "btn-secondary" : "btn-primary"} onClick={() => update({ id: property.id, changes: { status: listed ? "draft" : "listed" } })}>
             {listed ? "Unpublish" : "Publish"}
@@ -176,5 +235,66 @@ function PropertyRow({ property, highlight }: { property: Property; highlight: b
         )}
       </div>
     </li>
+  );
+}
+
+function EditForm({ property, onDone }: { property: Property; onDone: () => void }) {
+  const [update, updating] = useUpdatePropertyMutation();
+  const [form, setForm] = useState({
+    title: property.title,
+    description: property.description ?? "",
+    monthly_rent: property.monthly_rent,
+    deposit: property.deposit,
+  });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    try {
+      await update({ id: property.id, changes: form }).unwrap();
+      onDone();
+    } catch {
+      // shown below
+    }
+  }
+
+  const prefix = `edit-${property.id}`;
+  return (
+    <form onSubmit={submit} className="space-y-3 rounded-md border border-slate-200 p-3" aria-label={`Edit ${property.title}`}>
+      {updating.error && <ErrorMessage error={updating.error} />}
+      <div>
+        <label htmlFor={`${prefix}-title`} className="label">
+          Title
+        </label>
+        <input id={`${prefix}-title`} className="field" value={form.title} onChange={(e) => setForm({ ...form, title: e.target.value })} />
+      </div>
+      <div>
+        <label htmlFor={`${prefix}-description`} className="label">
+          Description
+        </label>
+        <textarea id={`${prefix}-description`} rows={3} className="field" value={form.description} onChange={(e) => setForm({ ...form, description: e.target.value })} />
+      </div>
+      <div className="grid grid-cols-2 gap-3">
+        <div>
+          <label htmlFor={`${prefix}-rent`} className="label">
+            Monthly rent
+          </label>
+          <input id={`${prefix}-rent`} inputMode="decimal" className="field" value={form.monthly_rent} onChange={(e) => setForm({ ...form, monthly_rent: e.target.value })} />
+        </div>
+        <div>
+          <label htmlFor={`${prefix}-deposit`} className="label">
+            Deposit
+          </label>
+          <input id={`${prefix}-deposit`} inputMode="decimal" className="field" value={form.deposit} onChange={(e) => setForm({ ...form, deposit: e.target.value })} />
+        </div>
+      </div>
+      <div className="flex gap-2">
+        <button type="submit" className="btn-primary" disabled={updating.isLoading}>
+          Save changes
+        </button>
+        <button type="button" className="btn-secondary" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }

@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { renderPage, stubFetch } from "../test/render";
 import { SearchPage, paramsFromUrl } from "./SearchPage";
@@ -61,6 +61,22 @@ describe("SearchPage", () => {
   });
 
   it("turns the URL into API parameters, numbers as numbers and blanks left out", () => {
-    expect(paramsFromUrl(new URLSearchParams("q=&page=3&min_bedrooms=2&city=Porto"))).toEqual({ page_size: 12, page: 3, min_bedrooms: 2, city: "Porto" });
+    expect(paramsFromUrl(new URLSearchParams("q=&page=3&min_bedrooms=2&city=Porto&lat=41.15&lng=-8.61&radius_km=5"))).toEqual({
+      page_size: 12, page: 3, min_bedrooms: 2, city: "Porto", lat: 41.15, lng: -8.61, radius_km: 5,
+    });
+  });
+
+  it("searches near the user's location once they share it", async () => {
+    const calls = stubFetch(() => ({ status: 200, body: PAGE }));
+    vi.stubGlobal("navigator", {
+      ...navigator,
+      geolocation: { getCurrentPosition: (ok: (p: { coords: { latitude: number; longitude: number } }) => void) => ok({ coords: { latitude: 41.1579, longitude: -8.6291 } }) },
+    });
+    renderPage(<SearchPage />, { route: "/" });
+    await screen.findByRole("heading", { name: "2 homes" });
+    await userEvent.setup().click(screen.getByRole("button", { name: "Use my location" }));
+    await waitFor(() => expect(calls.at(-1)!.url.searchParams.get("radius_km")).toBe("10"));
+    expect([calls.at(-1)!.url.searchParams.get("lat"), calls.at(-1)!.url.searchParams.get("lng")]).toEqual(["41.1579", "-8.6291"]);
+    expect(screen.getByRole("combobox", { name: "Distance" })).toHaveValue("10");
   });
 });

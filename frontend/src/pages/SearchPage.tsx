@@ -14,14 +14,15 @@ const SORTS = [
   ["newest", "Newest"],
 ] as const;
 // The filters kept in the URL (so a search can be shared and reloaded).
-const KEYS = ["q", "city", "property_type", "min_rent", "max_rent", "min_bedrooms", "amenities", "sort", "page"] as const;
+const KEYS = ["q", "city", "property_type", "min_rent", "max_rent", "min_bedrooms", "amenities", "lat", "lng", "radius_km", "sort", "page"] as const;
+const NUMBERS = ["page", "min_bedrooms", "lat", "lng", "radius_km"];
 
 /** The API's parameters from the page's URL (empty values left out). */
 export function paramsFromUrl(search: URLSearchParams): SearchParams {
   const params: Record<string, string | number> = { page_size: PAGE_SIZE };
   for (const key of KEYS) {
     const value = search.get(key);
-    if (value) params[key] = ["page", "min_bedrooms"].includes(key) ? Number(value) : value;
+    if (value) params[key] = NUMBERS.includes(key) ? Number(value) : value;
   }
   return params as SearchParams;
 }
@@ -57,6 +58,27 @@ export function SearchPage() {
     const chosen = amenities.includes(value) ? amenities.filter((a) => a !== value) : [...amenities, value];
     update({ amenities: chosen.join(",") || null });
   }
+
+  const [locating, setLocating] = useState<string | null>(null);
+  function locateMe() {
+    if (!navigator.geolocation) {
+      setLocating("This browser cannot share its location.");
+      return;
+    }
+    setLocating("Finding you…");
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        setLocating(null);
+        update({
+          lat: position.coords.latitude.toFixed(5),
+          lng: position.coords.longitude.toFixed(5),
+          radius_km: search.get("radius_km") ?? "10",
+        });
+      },
+      () => setLocating("Your location is not available. Allow it, or search by city."),
+    );
+  }
+  const near = search.get("lat") && search.get("lng");
 
   const page = Number(search.get("page") ?? "1");
   const pages = data ? Math.max(1, Math.ceil(data.count / PAGE_SIZE)) : 1;
@@ -119,6 +141,36 @@ export function SearchPage() {
             ))}
           </select>
         </div>
+        <fieldset>
+          <legend className="label">Near</legend>
+          {near ? (
+            <div className="space-y-2">
+              <label className="flex items-center gap-2 text-sm">
+                Within
+                <select aria-label="Distance" className="field w-auto" value={search.get("radius_km") ?? "10"} onChange={(e) => update({ radius_km: e.target.value })}>
+                  {[2, 5, 10, 25, 50].map((km) => (
+                    <option key={km} value={km}>
+                      {km} km
+                    </option>
+                  ))}
+                </select>
+                of you
+              </label>
+              <button type="button" className="text-sm text-brand-700 underline" onClick={() => update({ lat: null, lng: null, radius_km: null })}>
+                Anywhere
+              </button>
+            </div>
+          ) : (
+            <button type="button" className="btn-secondary w-full" onClick={locateMe}>
+              Use my location
+            </button>
+          )}
+          {locating && (
+            <p role="status" className="mt-1 text-xs text-slate-600">
+              {locating}
+            </p>
+          )}
+        </fieldset>
         {data && data.facets.amenities.length > 0 && (
           <fieldset>
             <legend className="label">Amenities</legend>
