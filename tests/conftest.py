@@ -264,6 +264,8 @@ class Platform:
     processes: dict[str, Process] = field(default_factory=dict)
     gateway_process: Process | None = None
     workers: dict[str, Process] = field(default_factory=dict)
+    # Which spec the gateway routes to, per upstream address variable.
+    routed: dict[str, str] = field(default_factory=dict)
     database_prefix: str = DATABASE_PREFIX
     _generation: int = 0
 
@@ -346,7 +348,17 @@ class Platform:
         missing = [name for name in SERVICES if name in names and name not in self.processes]
         for name in missing:
             self._start_service(name)
-        if missing or self.gateway_process is None or self.gateway_process.popen.poll() is not None:
+        # Two specs may stand at one upstream address (ws_echo where chat's
+        # sockets go): the gateway routes to the one the module asked for,
+        # restarted when that changes (the other keeps running, unrouted).
+        rerouted = False
+        for name in names:
+            variable = SERVICES[name].url_variable
+            if self.routed.get(variable) != name:
+                self.routed[variable] = name
+                rerouted = True
+        gateway_down = self.gateway_process is None or self.gateway_process.popen.poll() is not None
+        if missing or rerouted or gateway_down:
             self._start_gateway()
         for process in self._all():
             if process.popen.poll() is not None:
@@ -374,6 +386,7 @@ class Platform:
         for process in reversed(self._all()):
             process.stop()
         self.processes.clear()
+        self.routed.clear()
         self.workers.clear()
         self.gateway_process = None
 
@@ -500,7 +513,7 @@ class Platform:
         for spec in SERVICES.values():
             env[spec.url_variable] = NOT_STARTED_URL
         for name, spec in SERVICES.items():
-            if name in self.processes:
+            if name in self.processes and self.routed.get(spec.url_variable, name) == name:
                 env[spec.url_variable] = self.processes[name].url
         env.update(
             GATEWAY_RATE_LIMIT_PREFIX=self.rate_limit_prefix,

@@ -124,16 +124,16 @@ async function flow(word: string, title: string, landlord: Page, tenant: Page) {
   await expect.poll(() => tenant.url()).toMatch(/\/chat\/[0-9a-f-]{36}$/);
   await tenant.getByLabel("Message").fill("Hello! Is the loft still available in spring?");
   await tenant.getByRole("button", { name: "Send" }).click();
-  await tenant.getByText("Hello! Is the loft still available in spring?").waitFor();
+  await tenant.getByRole("region", { name: "Conversation" }).getByText("Hello! Is the loft still available in spring?").waitFor();
   await landlord.getByRole("link", { name: "Messages", exact: true }).click();
   await landlord.getByRole("link", { name: /Tess Tenant/ }).click();
-  await landlord.getByText("Hello! Is the loft still available in spring?").waitFor();
+  await landlord.getByRole("region", { name: "Conversation" }).getByText("Hello! Is the loft still available in spring?").waitFor();
   await tenant.getByLabel("Message").fill("I booked a viewing for Thursday evening.");
   await tenant.getByRole("button", { name: "Send" }).click();
-  await landlord.getByText("I booked a viewing for Thursday evening.").waitFor({ timeout: 10_000 });
+  await landlord.getByRole("region", { name: "Conversation" }).getByText("I booked a viewing for Thursday evening.").waitFor({ timeout: 10_000 });
   await landlord.getByLabel("Message").fill("Great, see you then!");
   await landlord.getByRole("button", { name: "Send" }).click();
-  await tenant.getByText("Great, see you then!").waitFor({ timeout: 10_000 });
+  await tenant.getByRole("region", { name: "Conversation" }).getByText("Great, see you then!").waitFor({ timeout: 10_000 });
   await expectAccessible(tenant, "chat");
   await shot(landlord, "chat");
 

@@ -147,6 +147,20 @@ function Password() {
 function EmailPreferences() {
   const { data, error } = usePreferencesQuery();
   const [update, updating] = useUpdatePreferencesMutation();
+  // Shown at once; put back if the change is refused.
+  const [shown, setShown] = useState<Record<string, boolean> | null>(null);
+  const current = shown ?? data?.email;
+
+  async function toggle(type: string, on: boolean) {
+    setShown({ ...(current ?? {}), [type]: on });
+    try {
+      const saved = await update({ email: { [type]: on } }).unwrap();
+      setShown(saved.email);
+    } catch {
+      setShown(null);
+    }
+  }
+
   return (
     <section aria-labelledby="email-title" className="card space-y-4 p-6">
       <h2 id="email-title" className="text-lg font-semibold">
@@ -154,12 +168,12 @@ function EmailPreferences() {
       </h2>
       {error && <ErrorMessage error={error} />}
       {updating.error && <ErrorMessage error={updating.error} />}
-      {data && (
+      {current && (
         <ul className="grid gap-2 sm:grid-cols-2">
-          {Object.entries(data.email).map(([type, on]) => (
+          {Object.entries(current).map(([type, on]) => (
             <li key={type}>
               <label className="flex items-center gap-2 text-sm">
-                <input type="checkbox" checked={on} onChange={(e) => update({ email: { [type]: e.target.checked } })} />
+                <input type="checkbox" checked={on} onChange={(e) => toggle(type, e.target.checked)} />
                 {TYPE_LABELS[type] ?? type}
               </label>
             </li>

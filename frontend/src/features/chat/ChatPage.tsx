@@ -21,7 +21,7 @@ export function ChatPage() {
         <h1 className="border-b border-slate-100 px-4 py-3 text-lg font-semibold">Messages</h1>
         {isLoading && <Loading />}
         {error && <ErrorMessage error={error} />}
-        {data && data.results.length === 0 && <p className="p-4 text-sm text-slate-600">No conversations yet. Message a landlord from a property page.</p>}
+        {data?.results?.length === 0 && <p className="p-4 text-sm text-slate-600">No conversations yet. Message a landlord from a property page.</p>}
         <ul className="divide-y divide-slate-100">
           {data?.results.map((c) => (
             <li key={c.id}>
