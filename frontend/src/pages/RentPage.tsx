@@ -1,6 +1,7 @@
 import { useState } from "react";
 
 import { errorMessage } from "../api/base";
+import { downloadWithToken } from "../api/download";
 import {
   useCardsQuery,
   useInvoicesQuery,
@@ -109,17 +110,9 @@ function RentRoll() {
   const roll = useRentRollQuery(month, { skip: !/^\d{4}-\d{2}$/.test(month) });
   const access = useAppSelector((state) => state.auth.access);
 
+  const [failed, setFailed] = useState(false);
   async function downloadCsv() {
-    const response = await fetch(`/api/rent/reports/rent-roll?month=${month}&format=csv`, {
-      headers: access ? { Authorization: `Bearer ${access}` } : {},
-    });
-    if (!response.ok) return;
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = `rent-roll-${month}.csv`;
-    link.click();
-    URL.revokeObjectURL(url);
+    setFailed(!(await downloadWithToken(`/api/rent/reports/rent-roll?month=${month}&format=csv`, `rent-roll-${month}.csv`, access)));
   }
 
   return (
@@ -138,6 +131,7 @@ function RentRoll() {
           </button>
         </div>
       </div>
+      {failed && <p role="alert" className="text-sm text-red-700">Could not download the CSV. Try again.</p>}
       {roll.error && <ErrorMessage error={roll.error} onRetry={roll.refetch} />}
       {roll.data && roll.data.results.length === 0 && <Empty title="Nothing due this month" />}
       {roll.data && roll.data.results.length > 0 && (
@@ -267,20 +261,8 @@ function ReceiptButton({ paymentId }: { paymentId: string }) {
   const [failed, setFailed] = useState(false);
 
   async function download() {
-    setFailed(false);
-    const response = await fetch(`/api/rent/payments/${encodeURIComponent(paymentId)}/receipt.pdf`, {
-      headers: access ? { Authorization: `Bearer ${access}` } : {},
-    });
-    if (!response.ok) {
-      setFailed(true);
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = `rentezy-receipt-${paymentId}.pdf`;
-    link.click();
-    URL.revokeObjectURL(url);
+    const url = `/api/rent/payments/${encodeURIComponent(paymentId)}/receipt.pdf`;
+    setFailed(!(await downloadWithToken(url, `rentezy-receipt-${paymentId}.pdf`, access)));
   }
 
   return (
