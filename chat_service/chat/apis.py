@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
-from rentezy_platform.pagination import CursorPagination, PageNumberPagination
+from rentezy_platform.pagination import (
+    CursorPagination,
+    PageNumberPagination,
+    paginated_response,
+)
 from rentezy_platform.parsing import parse_uuid
 from rentezy_platform.serializers import (
     PageFilterSerializer,
@@ -185,9 +189,7 @@ class MessageListCreateApi(APIView):
         messages = selectors.message_list(
             actor=_actor(request), conversation_id=parse_uuid(conversation_id)
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(messages, request, view=self)
-        return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, messages, MessageOutputSerializer)
 
     @extend_schema(
         tags=["chat"],

@@ -10,7 +10,6 @@ one else gets 404, as if it did not exist).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +31,6 @@ from chat.models import (
     Participant,
 )
 
-logger = logging.getLogger(__name__)
 # Times in pushed frames exactly as the REST API renders them.
 _DATETIME = serializers.DateTimeField()
 

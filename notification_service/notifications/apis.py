@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rentezy_platform.openapi import INVALID, NOT_AUTHENTICATED, error_schema
-from rentezy_platform.pagination import PageNumberPagination
+from rentezy_platform.pagination import PageNumberPagination, paginated_response
 from rentezy_platform.parsing import parse_uuid
 from rentezy_platform.serializers import PageFilterSerializer, StrictInputSerializer
 from rentezy_platform.trust import Actor
@@ -67,9 +67,7 @@ class NotificationListApi(APIView):
         notifications = selectors.notification_list(
             user_id=_user_id(request), unread=filters.get("unread")
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(notifications, request, view=self)
-        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, notifications, NotificationOutputSerializer)
 
 
 class NotificationReadApi(APIView):
