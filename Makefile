@@ -1,7 +1,7 @@
 # RentEzy: every command a developer needs. `make help` lists them.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap infra-up infra-down infra-status migrate dev dev-up dev-down test bench seed lint api-types screenshots
+.PHONY: help bootstrap infra-up infra-down infra-status migrate dev dev-up dev-down test bench seed lint api-types screenshots manifests deploy-check
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,13 @@ api-types: bootstrap ## regenerate the web app's API types from the services' me
 screenshots: bootstrap infra-up ## PNGs of the main pages at desktop and phone widths into docs/screenshots/ (the browser test's run)
 	@mkdir -p docs/screenshots
 	@cd tests && SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" ../.venv/bin/python -m pytest -q -p no:cacheprovider test_web_e2e.py
+
+manifests: bootstrap ## regenerate docker-compose.yml and k8s/base workloads from the Procfile
+	@.venv/bin/python scripts/deploy/generate.py
+
+deploy-check: bootstrap ## validate Dockerfiles, Compose and the Kubernetes overlays (no Docker or cluster needed)
+	@bash scripts/deploy/tools.sh
+	@cd tests && ../.venv/bin/python -m pytest -q -p no:cacheprovider test_deployment.py test_manifests.py
 
 lint: bootstrap ## ruff over the Python code
 	@.venv/bin/ruff check .

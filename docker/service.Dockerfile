@@ -37,10 +37,14 @@ RUN uv sync --frozen --no-dev --package "${PACKAGE}" --no-install-workspace
 COPY libs/rentezy_platform libs/rentezy_platform
 RUN uv sync --frozen --no-dev --package "${PACKAGE}" --no-editable
 
+# checkov:skip=CKV_DOCKER_7:the base is the ARG above, a pinned python:3.11-slim-bookworm tag
 FROM ${PYTHON_IMAGE}
 ARG SERVICE
 ARG SERVER=gunicorn
-RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin rentezy
+# /data/media: property photos (a named volume in Compose, EFS in Kubernetes)
+# start owned by the service user, so a fresh volume is writable.
+RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin rentezy \
+    && mkdir -p /data/media /seed && chown 10001:10001 /data/media /seed
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=root:root ${SERVICE} /app
 WORKDIR /app
@@ -49,6 +53,7 @@ ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     DJANGO_ENV=production \
     RENTEZY_SERVER=${SERVER} \
+    RENTEZY_HEARTBEAT_FILE=/tmp/heartbeat \
     PORT=8000
 USER 10001
 EXPOSE 8000

@@ -14,6 +14,9 @@ RUN npm run build
 FROM nginxinc/nginx-unprivileged:1.27-alpine
 COPY docker/nginx.conf /etc/nginx/templates/default.conf.template
 COPY --from=build /src/dist /usr/share/nginx/html
-ENV GATEWAY_URL=http://api-gateway:8000
+ENV GATEWAY_URL=http://gateway:8000
+# The image's own unprivileged user (Kubernetes runs it as 10001: every path
+# nginx writes is an emptyDir there).
+USER 101
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --retries=3 CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]

@@ -8,6 +8,7 @@ ROOT=$PWD
 RESULTS="${RENTEZY_DATA_DIR:-$ROOT/.data}/test-results"
 
 bash scripts/bootstrap.sh || exit 1
+bash scripts/deploy/tools.sh || exit 1  # kustomize, kubeconform, compose-go, checkov
 bash scripts/infra/up.sh || exit 1
 
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"

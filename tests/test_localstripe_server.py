@@ -6,10 +6,19 @@ localstripe's classes."""
 
 from __future__ import annotations
 
+import http.server
+import json
+import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+import urllib.request
 from pathlib import Path
+
+import stripe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,3 +77,70 @@ def test_the_type_index_lists_what_the_upstream_scan_lists():
     )
     assert result.returncode == 0, result.stderr
     assert "index ok" in result.stdout
+
+
+def test_webhook_option_registers_an_endpoint_that_receives_signed_events(tmp_path):
+    """`--webhook URL` (the Compose and dev-cluster localstripe) registers the
+    endpoint at start: a customer created afterwards arrives there, signed with
+    STRIPE_WEBHOOK_SECRET the way rent_service verifies."""
+    received: list[tuple[bytes, str]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the stdlib's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, self.headers["Stripe-Signature"]))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    secret = "whsec_test_compose_registration"
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "infra" / "localstripe_server.py"),
+         "--port", str(port), "--webhook", f"http://127.0.0.1:{hook.server_port}/hook"],
+        env={**os.environ, "STRIPE_WEBHOOK_SECRET": secret},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/js.stripe.com/v3/", timeout=1)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "localstripe did not start"
+                time.sleep(0.2)
+        request = urllib.request.Request(
+            f"{base}/v1/customers", data=b"email=hook%40example.com", method="POST",
+            headers={"Authorization": "Bearer sk_test_123"},
+        )  # fmt: skip
+        customer = json.loads(urllib.request.urlopen(request, timeout=5).read())
+        deadline = time.monotonic() + 20
+        while not any(customer["id"].encode() in body for body, _ in received):
+            assert time.monotonic() < deadline, "no webhook arrived"
+            time.sleep(0.1)
+        body, signature = next((b, s) for b, s in received if customer["id"].encode() in b)
+        event = stripe.Webhook.construct_event(body, signature, secret)
+        assert event["type"] == "customer.created"
+    finally:
+        server.kill()
+        server.wait(10)
+        hook.shutdown()
+
+
+def test_webhook_option_needs_a_secret():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "infra" / "localstripe_server.py"),
+         "--webhook", "http://127.0.0.1:1/hook"],
+        env={k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET"},
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "STRIPE_WEBHOOK_SECRET" in result.stderr

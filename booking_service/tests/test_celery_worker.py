@@ -70,13 +70,20 @@ def test_beat_expires_a_pending_reservation_past_its_response_time_once(tenant, 
     )
     env = _celery_env()
     log = tmp_path / "celery.log"
+    # As in the container images: each process beats a heartbeat file of its
+    # own, which the liveness probe (python -m rentezy_platform.heartbeat) reads.
+    beats = {role: tmp_path / f"{role}.heartbeat" for role in ("worker", "beat")}
     processes = [
         _start(
             ["worker", "--concurrency", "1", "--without-gossip", "--without-mingle"],
-            env=env,
+            env={**env, "RENTEZY_HEARTBEAT_FILE": str(beats["worker"])},
             log=log,
         ),
-        _start(["beat", "--scheduler", "celery.beat:Scheduler"], env=env, log=log),
+        _start(
+            ["beat", "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"],
+            env={**env, "RENTEZY_HEARTBEAT_FILE": str(beats["beat"])},
+            log=log,
+        ),
     ]
     try:
         deadline = time.monotonic() + 40
@@ -86,6 +93,15 @@ def test_beat_expires_a_pending_reservation_past_its_response_time_once(tenant, 
                 break
             time.sleep(0.5)
         time.sleep(3)  # a few more Beat sweeps: none may expire it again
+        for role, path in beats.items():
+            probe = subprocess.run(
+                [sys.executable, "-m", "rentezy_platform.heartbeat", "--max-age", "30"],
+                env={**env, "RENTEZY_HEARTBEAT_FILE": str(path)},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert probe.returncode == 0, (role, probe.stderr, log.read_text()[-3000:])
     finally:
         for process in processes:
             _stop(process)
@@ -252,7 +268,7 @@ def test_a_later_payment_succeeded_prevents_the_release_and_a_second_run_changes
             env=env,
             log=log,
         ),
-        _start(["beat", "--scheduler", "celery.beat:Scheduler"], env=env, log=log),
+        _start(["beat", "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"], env=env, log=log),
     ]
     try:
         _wait(

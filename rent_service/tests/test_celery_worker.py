@@ -102,7 +102,7 @@ def test_beat_sends_the_billing_run_and_the_worker_charges_autopay_once(tenant, 
     log = tmp_path / "celery.log"
     processes = [
         _start(WORKER, env=env, log=log),
-        _start(["beat", "--scheduler", "celery.beat:Scheduler"], env=env, log=log),
+        _start(["beat", "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"], env=env, log=log),
     ]
     try:
 

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 from aiohttp import web
-from localstripe import resources, server
+from localstripe import resources, server, webhooks
 from localstripe.errors import UserError
 
 
@@ -81,7 +82,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="register this endpoint at start (id `rentezy`), signed with $STRIPE_WEBHOOK_SECRET"
+        " (the Compose stack's rent_service; the native stack registers its own over HTTP)",
+    )
     args = parser.parse_args()
+    if args.webhook:
+        secret = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+        if not secret or not args.webhook.startswith(("http://", "https://")):
+            parser.error("--webhook needs an http(s) URL and STRIPE_WEBHOOK_SECRET set")
+        webhooks.register_webhook("rentezy", args.webhook, secret, None)
     resources.Store.dump_to_disk = _no_disk
     resources.Store.try_load_from_disk = _no_disk
     install_type_index(resources.store)

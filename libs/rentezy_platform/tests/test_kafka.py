@@ -5,7 +5,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource
 from django.core.management import call_command
 from django.db import connection
 from rentezy_platform.kafka.config import (
@@ -44,6 +44,7 @@ def test_consumer_config_commits_manually(settings):
     config.pop("client.id")
     assert config == {
         "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "security.protocol": "plaintext",
         "reconnect.backoff.ms": 100,
         "reconnect.backoff.max.ms": 1000,
         "logger": client_logger,
@@ -66,6 +67,27 @@ def test_ensure_topics_creates_each_topic_and_its_dlq_once():
         metadata = AdminClient(admin_config()).list_topics(timeout=10).topics
         assert len(metadata[name].partitions) == 3
         assert len(metadata[f"{name}.dlq"].partitions) == 3
+    finally:
+        delete_topics([name, f"{name}.dlq"])
+
+
+def test_topics_are_created_with_the_configured_min_insync_replicas(settings):
+    # Production sets 3 replicas and min.insync.replicas=2; the single local
+    # broker can hold one replica, so 2 is clamped to the replication factor
+    # and still set on the topic itself (not left to the broker default).
+    settings.KAFKA_TOPIC_REPLICATION_FACTOR = 1
+    settings.KAFKA_TOPIC_MIN_INSYNC_REPLICAS = 2
+    name = unique_topic()
+    try:
+        ensure_topics([name], partitions=1)
+        admin = AdminClient(admin_config())
+        resource = ConfigResource(ConfigResource.Type.TOPIC, name)
+        configs = admin.describe_configs([resource])[resource].result(timeout=10)
+        entry = configs["min.insync.replicas"]
+        assert entry.value == "1"
+        assert entry.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+        metadata = admin.list_topics(timeout=10).topics[name]
+        assert len(metadata.partitions[0].replicas) == 1
     finally:
         delete_topics([name, f"{name}.dlq"])
 

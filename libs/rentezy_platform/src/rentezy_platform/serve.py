@@ -6,6 +6,8 @@
     python -m rentezy_platform.serve worker     # celery -A config worker
     python -m rentezy_platform.serve beat       # celery -A config beat
     python -m rentezy_platform.serve migrate    # manage.py migrate (a Job / one-shot service)
+    python -m rentezy_platform.serve wait-migrations  # until none is unapplied (init container)
+    python -m rentezy_platform.serve manage ARGS...   # any manage.py command (seed, search_index...)
 
 Run from the service's folder (the image's WORKDIR). `web` picks the server
 from RENTEZY_SERVER (the image sets it): `gunicorn` (WSGI services), `uvicorn`
@@ -27,8 +29,13 @@ from rentezy_platform import servers
 CELERY_WORKER = ["--loglevel", "INFO", "--without-gossip", "--without-mingle"]
 
 
-def command(role: str, *, server: str, port: str, concurrency: str = "2") -> list[str]:
+def command(
+    role: str, *, server: str, port: str, concurrency: str = "2", args: list[str] | None = None
+) -> list[str]:
     python = sys.executable
+    args = args or []
+    if role != "manage" and args:
+        raise SystemExit(f"role {role!r} takes no arguments")
     if role == "web":
         bind = ["--host", "0.0.0.0", "--port", port]  # noqa: S104 - inside the container
         if server == "gunicorn":
@@ -46,21 +53,33 @@ def command(role: str, *, server: str, port: str, concurrency: str = "2") -> lis
         return [python, "manage.py", "consume"]
     if role == "migrate":
         return [python, "manage.py", "migrate", "--noinput"]
+    if role == "wait-migrations":
+        # `migrate --check` exits non-zero while a migration is unapplied: a
+        # pod of the new version starts only once the migration Job has run.
+        return [python, "-m", "rentezy_platform.serve_wait", "--", python, "manage.py",
+                "migrate", "--check", "--noinput"]  # fmt: skip
+    if role == "manage":
+        if not args:
+            raise SystemExit("manage needs a manage.py command, e.g. `manage search_index`")
+        return [python, "manage.py", *args]
     if role == "worker":
         return [python, "-m", "celery", "-A", "config", "worker", "--concurrency", concurrency,
                 *CELERY_WORKER]  # fmt: skip
     if role == "beat":
         return [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                "--scheduler", "celery.beat:Scheduler",
+                "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler",
                 "--schedule", "/tmp/celerybeat-schedule"]  # fmt: skip
-    raise SystemExit(f"unknown role {role!r}: web, relay, consume, worker, beat or migrate")
+    raise SystemExit(
+        f"unknown role {role!r}: web, relay, consume, worker, beat, migrate, wait-migrations or manage"
+    )
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 1:
+    if not argv:
         raise SystemExit(__doc__)
     argv_out = command(
         argv[0],
+        args=argv[1:],
         server=os.environ.get("RENTEZY_SERVER", "gunicorn"),
         port=os.environ.get("PORT", "8000"),
         concurrency=os.environ.get("CELERY_CONCURRENCY", "2"),

@@ -251,6 +251,17 @@ KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:
 # Prepended to every topic name (rentezy_platform.events.physical_topic); empty
 # in every real deployment, set by the cross-service tests and benchmarks.
 KAFKA_TOPIC_PREFIX = env.str("KAFKA_TOPIC_PREFIX", default="")
+# `plaintext` on the native stack, Compose and in-cluster Kafka; `ssl` for
+# Amazon MSK's TLS listener (the aws overlay).
+KAFKA_SECURITY_PROTOCOL = env.str("KAFKA_SECURITY_PROTOCOL", default="plaintext").lower()
+if KAFKA_SECURITY_PROTOCOL not in ("plaintext", "ssl"):
+    raise ImproperlyConfigured("KAFKA_SECURITY_PROTOCOL must be plaintext or ssl.")
+# Topics this platform creates (`kafka_ensure_topics`, consumers at start-up):
+# one replica on the single local broker; 3 and min.insync.replicas 2 on the
+# production cluster (kafka/, Compose and Kubernetes set them), so an
+# acknowledged event survives the loss of a broker.
+KAFKA_TOPIC_REPLICATION_FACTOR = env.int("KAFKA_TOPIC_REPLICATION_FACTOR", default=1)
+KAFKA_TOPIC_MIN_INSYNC_REPLICAS = env.int("KAFKA_TOPIC_MIN_INSYNC_REPLICAS", default=1)
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 SEARCH_URL = env.str("SEARCH_URL", default="http://127.0.0.1:9200")
 

@@ -28,8 +28,10 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
+from celery.beat import Scheduler
 
+from rentezy_platform import heartbeat
 from rentezy_platform.conf import env
 
 
@@ -64,4 +66,36 @@ def celery_app(service_name: str, *, packages: Sequence[str]) -> Celery:
     app = Celery(service_name)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks(list(packages))
+    if heartbeat.heartbeat_file() is not None:
+        app.steps["worker"].add(HeartbeatStep)
     return app
+
+
+class HeartbeatStep(bootsteps.StartStopStep):
+    """Touches the heartbeat file from the worker's own timer (the container's
+    liveness probe reads it): a worker whose main loop hangs stops beating."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+
+    def start(self, worker):
+        heartbeat.beat()
+        self.tref = worker.timer.call_repeatedly(heartbeat.INTERVAL_SECONDS, heartbeat.beat)
+
+    def stop(self, worker):
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+
+class HeartbeatScheduler(Scheduler):
+    """Celery Beat's in-memory scheduler (`celery.beat:Scheduler`, every
+    periodic task being an idempotent sweep) that also beats the heartbeat on
+    every tick, for the container's liveness probe."""
+
+    def tick(self, *args, **kwargs):
+        heartbeat.beat()
+        return super().tick(*args, **kwargs)

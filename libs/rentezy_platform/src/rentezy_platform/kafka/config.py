@@ -46,6 +46,8 @@ def _client_id(role: str) -> str:
 def _common() -> dict[str, Any]:
     return {
         "bootstrap.servers": bootstrap_servers(),
+        # `ssl` for a broker reached over TLS (Amazon MSK's 9094 listener).
+        "security.protocol": getattr(settings, "KAFKA_SECURITY_PROTOCOL", "plaintext"),
         # librdkafka's default reconnect backoff grows to 10 s; after a broker
         # restart we want the relay and consumers back within about a second.
         "reconnect.backoff.ms": 100,

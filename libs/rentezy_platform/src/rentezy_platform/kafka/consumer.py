@@ -47,6 +47,7 @@ from django.db import (
     transaction,
 )
 
+from rentezy_platform import heartbeat
 from rentezy_platform.events import (
     CloudEvent,
     InvalidEvent,
@@ -159,6 +160,7 @@ class ConsumerRunner(StoppableWorker):
         logger.info("consumer started", extra={"group_id": self.group_id, "topics": self.topics})
         try:
             while not self._stop.is_set():
+                heartbeat.beat()
                 # Wait for one message, then take whatever else is already
                 # fetched without waiting: consume(n, timeout) would hold a
                 # partial batch back until the timeout, costing latency.

@@ -41,6 +41,9 @@ def ensure_topics(
         return []
     if replication_factor is None:
         replication_factor = int(getattr(settings, "KAFKA_TOPIC_REPLICATION_FACTOR", 1))
+    min_insync = min(
+        int(getattr(settings, "KAFKA_TOPIC_MIN_INSYNC_REPLICAS", 1)), replication_factor
+    )
 
     admin = AdminClient(admin_config())
     existing = set(admin.list_topics(timeout=timeout).topics)
@@ -49,7 +52,12 @@ def ensure_topics(
         return []
     futures = admin.create_topics(
         [
-            NewTopic(t, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                t,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                config={"min.insync.replicas": str(min_insync)},
+            )
             for t in missing
         ],
         operation_timeout=timeout,

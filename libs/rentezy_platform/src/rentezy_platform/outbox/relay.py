@@ -51,6 +51,7 @@ from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.db.models.functions import Now
 
+from rentezy_platform import heartbeat
 from rentezy_platform.kafka.config import delivery_timeout_ms, producer_config
 from rentezy_platform.kafka.topics import ensure_topics
 from rentezy_platform.kafka.worker import Backoff, StoppableWorker, refresh_db_connection
@@ -137,6 +138,7 @@ class OutboxRelay(StoppableWorker):
             # later LISTEN would otherwise wait for the fallback poll.
             self._start_listening()
             while not self._stop.is_set():
+                heartbeat.beat()
                 refresh_db_connection(self.using)
                 try:
                     result = self.publish_batch()
