@@ -301,9 +301,11 @@ def test_every_deployment_has_a_pdb_and_every_stateless_one_an_hpa(overlay):
             spread = pod_spec(doc)["topologySpreadConstraints"]
             assert {c["topologyKey"] for c in spread} == {
                 "topology.kubernetes.io/zone", "kubernetes.io/hostname"}  # fmt: skip
-        if args in (["web"], ["worker"]):
+        if args in (["web"], ["worker"], ["consume"]):
             assert name in hpas, name
             assert hpas[name]["spec"]["maxReplicas"] > hpas[name]["spec"]["minReplicas"]
+        if args == ["consume"]:
+            assert hpas[name]["spec"]["maxReplicas"] <= 3  # no more consumers than partitions
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -34,6 +34,7 @@ HEADER = (
     "# scripts/deploy/platform_table.py: edit those, then run `make manifests`.\n"
 )
 NAMESPACE_LABELS = {"app.kubernetes.io/part-of": "rentezy"}
+TOPIC_PARTITIONS = 3  # kafka_ensure_topics' default
 HEARTBEAT = "/tmp/heartbeat"  # noqa: S108 - an emptyDir / tmpfs in every container
 HEARTBEAT_PROBE = ["python", "-m", "rentezy_platform.heartbeat", "--max-age", "120"]
 
@@ -600,6 +601,10 @@ def workloads(service: Service) -> list[dict]:
             docs.append(k8s_service(process))
         if process.role in ("web", "worker"):
             docs.append(hpa(process.name))
+        elif process.role == "consume":
+            # A consumer group uses at most one consumer per partition: more
+            # than the topics' partitions (3) would sit idle.
+            docs.append(hpa(process.name, maximum=TOPIC_PARTITIONS))
         docs.append(pdb(process.name, singleton=process.singleton))
     return docs
 
