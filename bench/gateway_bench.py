@@ -57,6 +57,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -76,13 +77,45 @@ SIGNING_KEY = "bench-gateway-signing-key-" + "x" * 32
 GATEWAY_UVICORN_ARGS = runpy.run_path(str(GATEWAY_DIR / "config" / "server.py"))["UVICORN_ARGS"]
 # Every service's uvicorn trusts no forwarding headers (rentezy_platform.servers).
 UNTRUSTING_UVICORN = runpy.run_path(
-    str(GATEWAY_DIR.parent / "libs" / "rentezy_platform" / "src" / "rentezy_platform" / "servers.py")
+    str(
+        GATEWAY_DIR.parent / "libs" / "rentezy_platform" / "src" / "rentezy_platform" / "servers.py"
+    )
 )["UNTRUSTING_UVICORN"]
 
 
 GOAL_GATEWAY_VS_DIRECT = 0.5
 GOAL_AUTH_VS_ANON = 0.9
 GOAL_ADDED_P50_MS = 2.0
+# Against what a new user would put there instead: nginx as a plain reverse
+# proxy (no token check, no rate limit, no signing) in front of the same upstream.
+GOAL_GATEWAY_VS_NGINX = 0.8
+GOAL_ADDED_P50_MS_STRICT = 1.0
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream app {{ server {upstream}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+        }}
+    }}
+}}
+"""
 
 
 def free_port() -> int:
@@ -98,6 +131,36 @@ def ensure_wrk() -> str:
     print("==> installing wrk (Debian package)", flush=True)
     subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
     return shutil.which("wrk") or "wrk"
+
+
+def ensure_nginx() -> str:
+    for candidate in (shutil.which("nginx"), "/usr/sbin/nginx"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    print("==> installing nginx (Debian package)", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def start_nginx(
+    binary: str, upstream_url: str, workdir: Path
+) -> tuple[str, list[subprocess.Popen]]:
+    """nginx (one worker process, like the gateway's one uvicorn worker) as a
+    plain keep-alive reverse proxy to the upstream."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(dir=workdir, upstream=upstream_url.removeprefix("http://"), port=port)
+    )
+    process = subprocess.Popen(
+        [binary, "-c", str(conf), "-p", str(workdir), "-e", str(workdir / "error.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(f"{url}/healthz", [process])
+    return url, [process]
 
 
 def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 30.0) -> None:
@@ -395,6 +458,7 @@ def main() -> None:
         "upstream": "tests/upstream_app.py echo view (Django + GatewayTrustMiddleware) under uvicorn, 1 worker",
     }
     gateways: dict[str, tuple[str, list[subprocess.Popen]]] = {}
+    nginx: list[subprocess.Popen] = []
     try:
         token = f"bench-{uuid.uuid4().hex}"
         user_id = str(uuid.uuid4())
@@ -425,6 +489,10 @@ def main() -> None:
             print(
                 f"==> {name} ({server} x{args.workers}, {folder}): {gateways[name][0]}", flush=True
             )
+        nginx_url, nginx = start_nginx(
+            ensure_nginx(), upstream_url, Path(tempfile.mkdtemp(prefix="rentezy-nginx-"))
+        )
+        print(f"==> nginx (reverse proxy, 1 worker): {nginx_url}", flush=True)
         upstream_pids = [p.pid for p in upstream]
 
         def measure(url: str, headers, pids: list[int], connections: int) -> dict:
@@ -475,8 +543,18 @@ def main() -> None:
                     args.connections,
                 ),
             ]
+        # nginx forwards the client's headers: wrk sends it the same signed
+        # headers as the direct phase, so the upstream does the same work.
+        nginx_pids = [p.pid for p in nginx]
+        phases.append(("nginx.anonymous", f"{nginx_url}{anon_path}",
+                       lambda: direct_headers(anon_path), nginx_pids, args.connections))  # fmt: skip
         # Latency at one connection moves with whatever else the machine runs:
         # each gateway's run is paired with a direct run right before it.
+        phases += [
+            ("direct_c1.nginx", direct_url, lambda: direct_headers(anon_path), [], 1),
+            ("nginx.anonymous_c1", f"{nginx_url}{anon_path}", lambda: direct_headers(anon_path),
+             nginx_pids, 1),
+        ]  # fmt: skip
         for server, (url, processes) in gateways.items():
             phases += [
                 (f"direct_c1.{server}", direct_url, lambda: direct_headers(anon_path), [], 1),
@@ -513,6 +591,22 @@ def main() -> None:
             for server in gateways
         }
 
+        results["nginx"] = {
+            kind: median_of(phase(f"nginx.{kind}")) for kind in ("anonymous", "anonymous_c1")
+        }
+        nginx_vs_direct = [
+            r["nginx.anonymous"]["requests_per_second"] / r["direct"]["requests_per_second"]
+            for r in rounds
+        ]
+        nginx_added = [
+            r["nginx.anonymous_c1"]["p50_ms"] - r["direct_c1.nginx"]["p50_ms"] for r in rounds
+        ]
+        results["nginx_summary"] = {
+            "nginx_vs_direct": _median(nginx_vs_direct),
+            "nginx_vs_direct_range": _span(nginx_vs_direct),
+            "added_p50_ms_c1": _median(nginx_added),
+            "added_p50_ms_c1_range": _span(nginx_added),
+        }
         summary = {}
         for server in gateways:
             # Ratios within each round (figures taken a minute apart), then the median.
@@ -529,9 +623,16 @@ def main() -> None:
                 r[f"{server}.anonymous_c1"]["p50_ms"] - r[f"direct_c1.{server}"]["p50_ms"]
                 for r in rounds
             ]
+            vs_nginx = [
+                r[f"{server}.anonymous"]["requests_per_second"]
+                / r["nginx.anonymous"]["requests_per_second"]
+                for r in rounds
+            ]
             # The same comparison by cost, which noise on the machine barely moves.
             cpu = results["servers"][server]
             summary[server] = {
+                "gateway_vs_nginx": _median(vs_nginx),
+                "gateway_vs_nginx_range": _span(vs_nginx),
                 "authenticated_cpu_vs_anonymous": round(
                     cpu["authenticated"]["gateway_cpu_ms_per_request"]
                     / max(0.001, cpu["anonymous"]["gateway_cpu_ms_per_request"]),
@@ -569,10 +670,21 @@ def main() -> None:
                 "value": summary[winner]["added_p50_ms_c1"],
                 "met": summary[winner]["added_p50_ms_c1"] <= GOAL_ADDED_P50_MS,
             },
+            "gateway_vs_nginx": {
+                "goal": GOAL_GATEWAY_VS_NGINX,
+                "value": summary[winner]["gateway_vs_nginx"],
+                "met": summary[winner]["gateway_vs_nginx"] >= GOAL_GATEWAY_VS_NGINX,
+            },
+            "added_p50_ms_strict": {
+                "goal": GOAL_ADDED_P50_MS_STRICT,
+                "value": summary[winner]["added_p50_ms_c1"],
+                "met": summary[winner]["added_p50_ms_c1"] <= GOAL_ADDED_P50_MS_STRICT,
+            },
         }
     finally:
         for _, processes in gateways.values():
             stop(processes)
+        stop(nginx)
         stop(upstream)
 
     write_results(RESULTS, results)
@@ -589,8 +701,16 @@ def main() -> None:
         f"p50 {direct['p50_ms']:.2f} ms  (c1 p50 {results['direct_c1']['p50_ms']:.2f} ms)  "
         f"upstream CPU {direct['upstream_cpu_ms_per_request']:.3f} ms/req"
     )
+    ns = results["nginx_summary"]
+    print(
+        f"nginx    anonymous:       {results['nginx']['anonymous']['requests_per_second']:>9.0f} req/s  "
+        f"p50 {results['nginx']['anonymous']['p50_ms']:.2f} ms  ({ns['nginx_vs_direct']:.2f}x direct); "
+        f"added p50 at c1 {ns['added_p50_ms_c1']:.3f} ms"
+    )
     for server, data in results["servers"].items():
         s = summary[server]
+        print(f"{server:<8} vs nginx:        {s['gateway_vs_nginx']:.2f}x "
+              f"(rounds {s['gateway_vs_nginx_range'][0]:.2f}-{s['gateway_vs_nginx_range'][1]:.2f})")  # fmt: skip
         print(
             f"{server:<8} anonymous:       {data['anonymous']['requests_per_second']:>9.0f} req/s  "
             f"p50 {data['anonymous']['p50_ms']:.2f} ms  ({s['gateway_vs_direct']:.2f}x direct, "

@@ -126,7 +126,12 @@ WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
 CELERY_WORKERS: dict[str, tuple[str, ...]] = {
     "booking": ("--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"),
     "notification": (
-        "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+        "--concurrency",
+        "1",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "INFO",
     ),
 }
 # Settings of a service in this suite that differ from its defaults.
@@ -317,7 +322,9 @@ class Platform:
         return dict(self.base_env)
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.gateway, timeout=20, trust_env=False, **kwargs)
+        return httpx.Client(
+            **{"base_url": self.gateway, "timeout": 60, "trust_env": False, **kwargs}
+        )
 
     def mails(self) -> list[Message]:
         """Every e-mail the services wrote so far (file backend), oldest first."""
@@ -494,9 +501,28 @@ class Platform:
     def _start_worker(
         self, name: str, command: list[str], *, cwd: Path, env: dict[str, str]
     ) -> None:
+        """A relay, consumer or Celery worker under rentezy_platform.respawn, as
+        the Procfile runs it: one that crashes or is killed is started again
+        (1 s backoff at first), which the reliability suite relies on."""
         log = self.logs / f"{name}.log"
-        popen = _spawn(command, cwd=cwd, env=env, log=log)
+        wrapped = [PYTHON, "-m", "rentezy_platform.respawn", "--name", name, "--", *command]
+        popen = _spawn(wrapped, cwd=cwd, env=env, log=log)
         self.workers[name] = Process(name=name, url="(worker)", log=log, popen=popen)
+
+    def worker_pid(self, name: str, *, timeout: float = 60.0) -> int:
+        """The pid of the worker process itself (the respawn wrapper's child),
+        waiting for one to be running (after a kill, its replacement)."""
+        wrapper = self.workers[name].popen.pid
+        deadline = time.monotonic() + timeout
+        while True:
+            children = Path(f"/proc/{wrapper}/task/{wrapper}/children").read_text().split()
+            if children:
+                return int(children[0])
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{name}: no worker process under respawn:\n{_tail(self.workers[name].log)}"
+                )
+            time.sleep(0.1)
 
     def start_extra_gateway(self, name: str, **overrides: str) -> Process:
         """A second gateway in front of the running services, with the

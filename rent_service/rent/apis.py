@@ -486,10 +486,12 @@ class RentRollApi(APIView):
         },
     )
     def get(self, request: Request) -> Response | HttpResponse:
-        filters = self.RentRollFilterSerializer.from_query(request.query_params)
+        # Who may call it first, then what they sent: a tenant learns nothing
+        # of the report's parameters.
         actor = _actor(request)
         if actor.role != LANDLORD:
             raise Forbidden(message="The rent roll is for landlords.")
+        filters = self.RentRollFilterSerializer.from_query(request.query_params)
         year, month = (int(part) for part in filters["month"].split("-"))
         if not 2000 <= year <= 2200:
             raise InvalidInput(fields={"month": ["A month between 2000 and 2200 is required."]})

@@ -18,6 +18,7 @@ Codes rendered for framework errors:
 | UnsupportedMediaType                        | 415    | `unsupported_media_type` |
 | Throttled (+ `Retry-After`)                 | 429    | `rate_limited`           |
 | RequestDataTooBig (body over the limit)     | 413    | `payload_too_large`      |
+| database unreachable (OperationalError, InterfaceError) | 503 (+ `Retry-After`) | `service_unavailable` |
 | other SuspiciousOperation                   | 400    | `bad_request`            |
 | anything unhandled (logged with traceback)  | 500    | `server_error`           |
 
@@ -39,6 +40,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -188,6 +190,41 @@ def _drf_error(exc: drf.APIException) -> tuple[int, dict[str, Any]]:
     return status, error_body(code, _first_message(exc.detail, str(exc.default_detail)))
 
 
+# The database is down, restarting or unreachable (or a statement was
+# cancelled): the request did nothing and may be retried, so 503, never 500.
+# Django drops the broken connection and, with CONN_HEALTH_CHECKS, the next
+# request opens a new one: the service recovers without a restart.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    logger.warning(
+        "database unavailable: %s", str(exc).strip().splitlines()[0] if str(exc) else exc
+    )
+    body = error_body("service_unavailable", "The service is temporarily unavailable; retry.")
+    return 503, body, {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+
+
+class DatabaseUnavailableMiddleware:
+    """The same 503 for views outside DRF (DRF's handler above covers its own)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, DATABASE_UNAVAILABLE):
+            return None
+        status, body, headers = database_unavailable(exception)
+        response = JsonResponse(body, status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every error as `{code, message, fields?}`."""
     headers: dict[str, str] = {}
@@ -207,6 +244,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         status, body = 413, error_body("payload_too_large", "The request body is too large.")
     elif isinstance(exc, SuspiciousOperation):
         status, body = 400, error_body("bad_request", "Bad request.")
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        status, body, headers = database_unavailable(exc)
     elif isinstance(exc, drf.APIException):
         status, body = _drf_error(exc)
         if getattr(exc, "auth_header", None):

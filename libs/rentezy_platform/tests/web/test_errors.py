@@ -192,6 +192,26 @@ def test_unhandled_error_is_500_without_details_and_logged(client, caplog):
     assert record.exc_info[0] is RuntimeError
 
 
+@pytest.mark.parametrize("kind", ["database_down", "database_gone"])
+def test_an_unreachable_database_is_a_503_to_retry_not_a_500(client, kind):
+    response = get(client, f"/api/fail/{kind}")
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": "service_unavailable",
+        "message": "The service is temporarily unavailable; retry.",
+    }
+    assert response["Retry-After"] == "5"
+    assert b"secret" not in response.content
+
+
+def test_a_plain_view_with_the_database_down_is_a_503_too():
+    client = Client(raise_request_exception=False)
+    response = client.get("/plain/database-down", headers=signed(path="/plain/database-down"))
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert response["Retry-After"] == "5"
+
+
 def test_unknown_path_is_a_json_404(client):
     response = get(client, "/api/nowhere")
     assert response.status_code == 404

@@ -3,7 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import Http404, JsonResponse
 from django.urls import path
 from rentezy_platform import errors
@@ -115,6 +115,8 @@ class Failing(APIView):
         "django_permission": lambda: PermissionDenied("secret detail"),
         "throttled": lambda: Throttled(wait=2.2),
         "crash": lambda: RuntimeError("secret database password in a traceback"),
+        "database_down": lambda: OperationalError("connection to server failed: secret host"),
+        "database_gone": lambda: InterfaceError("connection already closed"),
     }
 
     def get(self, request, kind):
@@ -182,6 +184,10 @@ def plain_crash(request):
     raise RuntimeError("plain view crash")
 
 
+def plain_database_down(request):
+    raise OperationalError("could not connect to server: secret host")
+
+
 def plain_forbidden(request):
     raise PermissionDenied
 
@@ -202,6 +208,7 @@ urlpatterns = [
     path("api/things/<str:thing_id>", Thing.as_view()),
     path("internal/only", InternalOnly.as_view()),
     path("plain/crash", plain_crash),
+    path("plain/database-down", plain_database_down),
     path("plain/forbidden", plain_forbidden),
     path("plain/ok", plain_ok),
 ]

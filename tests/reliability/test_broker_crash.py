@@ -1,0 +1,139 @@
+"""The Kafka broker SIGKILLed in the middle of a burst of bookings and chat
+messages through the REAL gateway (auth, property, booking, chat and
+notification services with their relays, consumers and Celery worker), then
+started again by the infrastructure script.
+
+The promise (ARCHITECTURE.md, "no lost events"): every write keeps
+succeeding while the broker is down (the transactional outbox holds the
+events), and once it is back every event arrives and every effect happens
+exactly once: each booking is one `viewing_booked` event and two
+notifications (tenant and landlord), each message one notification for its
+recipient; nothing is missing, nothing is doubled."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from faults import kill_infra, notifications, settle, start_infra
+from rentezy_platform.testing import wait_until
+from support import Account, property_body, register_account, topic_events
+
+pytestmark = pytest.mark.services("auth", "property", "booking", "chat", "notification")
+
+TENANTS = 16  # each books once and sends the landlord two messages
+MESSAGES_PER_TENANT = 2
+
+
+def _open_slot(gw: httpx.Client, landlord: Account, capacity: int) -> dict:
+    from datetime import UTC, datetime, timedelta
+
+    created = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
+    assert created.status_code == 201, created.text
+    start = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=3)
+    body = {
+        "property_id": created.json()["id"],
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "capacity": capacity,
+    }
+
+    def attempt():
+        response = gw.post("/api/bookings/slots", json=body, headers=landlord.headers)
+        return response.json() if response.status_code == 201 else None
+
+    return wait_until(attempt, timeout=60, message="booking_service to know the property")
+
+
+def _conversation(gw: httpx.Client, tenant: Account, landlord: Account) -> str:
+    def attempt():
+        response = gw.post(
+            "/api/chat/conversations", json={"participant_id": landlord.id}, headers=tenant.headers
+        )
+        return response.json()["id"] if response.status_code in (200, 201) else None
+
+    return wait_until(attempt, timeout=60, message="chat_service to know the landlord")
+
+
+def test_a_broker_killed_mid_burst_loses_and_doubles_nothing(platform, gw):
+    landlord = register_account(gw, role="landlord")
+    tenants = [register_account(gw, role="tenant") for _ in range(TENANTS)]
+    slot = _open_slot(gw, landlord, capacity=TENANTS)
+    conversations = {t.id: _conversation(gw, t, landlord) for t in tenants}
+    # Everyone's welcome notification has arrived: the counts below start clean.
+    for account in [landlord, *tenants]:
+        wait_until(lambda a=account: notifications(gw, a), timeout=60, message="welcome")
+
+    writes = []
+    for tenant in tenants:
+        writes.append(("book", tenant, None))
+        writes += [("say", tenant, n) for n in range(MESSAGES_PER_TENANT)]
+    done = 0
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def write(item) -> httpx.Response:
+        nonlocal done
+        kind, tenant, n = item
+        with httpx.Client(base_url=platform.gateway, timeout=60, trust_env=False) as client:
+            if kind == "book":
+                response = client.post(
+                    "/api/bookings", json={"slot_id": slot["id"]}, headers=tenant.headers
+                )
+            else:
+                response = client.post(
+                    f"/api/chat/conversations/{conversations[tenant.id]}/messages",
+                    json={"body": f"message {n} from {tenant.email}"},
+                    headers=tenant.headers,
+                )
+        with lock:
+            done += 1
+            if done == len(writes) // 3 and not killed.is_set():
+                kill_infra("kafka")  # a third of the way in: no shutdown, no flush
+                killed.set()
+        return response
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            responses = list(pool.map(write, writes))
+        assert killed.is_set()
+        # Writes never waited for the broker: all of them succeeded.
+        assert Counter(r.status_code for r in responses) == {201: len(writes)}, [
+            r.text for r in responses if r.status_code != 201
+        ][:3]
+    finally:
+        started = time.monotonic()
+        start_infra("kafka")
+        print(f"kafka back after {time.monotonic() - started:.1f}s")
+
+    bookings = {r.json()["id"] for r in responses if "slot_id" in r.json()}
+    messages = {r.json()["id"] for r in responses if "conversation_id" in r.json()}
+    assert len(bookings) == TENANTS and len(messages) == TENANTS * MESSAGES_PER_TENANT
+
+    def landlord_counts():
+        kinds = Counter(n["type"] for n in notifications(gw, landlord))
+        want = {"booking.confirmed": TENANTS, "message.received": len(messages)}
+        got = {k: kinds.get(k, 0) for k in want}
+        return got if got == want else None
+
+    # Exactly one notification per event and recipient, held still for a while.
+    settle(landlord_counts, timeout=180, quiet=5)
+    landlord_items = notifications(gw, landlord)
+    assert sorted(
+        n["data"]["booking_id"] for n in landlord_items if n["type"] == "booking.confirmed"
+    ) == sorted(bookings)
+    assert sorted(
+        n["data"]["message_id"] for n in landlord_items if n["type"] == "message.received"
+    ) == sorted(messages)
+    for tenant in tenants:
+        kinds = Counter(n["type"] for n in notifications(gw, tenant))
+        assert kinds["booking.confirmed"] == 1, (tenant.email, kinds)
+    # On the topic: every booking's event is there, once per event id.
+    events = topic_events(platform, "rentezy.booking", type="rentezy.booking.viewing_booked.v1")
+    ours = [e for e in events if e.data["booking_id"] in bookings]
+    assert sorted({e.data["booking_id"] for e in ours}) == sorted(bookings)
+    assert len({e.id for e in ours}) == TENANTS
