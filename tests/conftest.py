@@ -134,10 +134,14 @@ CELERY_WORKERS: dict[str, tuple[str, ...]] = {
         "INFO",
     ),
 }
+# Celery Beat of a service, started with it (its periodic sweeps).
+CELERY_BEATS = ("notification",)
 # Settings of a service in this suite that differ from its defaults.
 SERVICE_ENV: dict[str, dict[str, str]] = {
     # A reservation whose first invoice failed is released after 3 s, not 48 h.
     "booking": {"RESERVATION_PAYMENT_GRACE_SECONDS": "3"},
+    # An e-mail whose task never ran (broker away) is queued again within seconds.
+    "notification": {"PENDING_EMAIL_GRACE_SECONDS": "3", "NOTIFICATION_BEAT_INTERVAL_SECONDS": "1"},
 }
 
 # The services run on databases of their own (`e2e_rentezy_property`...),
@@ -458,6 +462,14 @@ class Platform:
                 cwd=cwd,
                 env=env,
             )
+        if name in CELERY_BEATS:
+            self._start_worker(
+                f"{name}-celery-beat",
+                [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+                 "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"],
+                cwd=cwd,
+                env=env,
+            )  # fmt: skip
 
     def start_variant(
         self,

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from rentezy_platform.redisconf import retrying
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,11 @@ class RateLimiter:
         uploads_per_minute: int = 30,
     ) -> None:
         self.redis = aioredis.Redis.from_url(
-            redis_url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30
+            redis_url,
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+            health_check_interval=30,
+            **retrying(asyncio=True),
         )
         self.prefix = prefix
         self.user_budget = user_budget

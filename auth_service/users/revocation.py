@@ -59,6 +59,7 @@ import time
 import redis
 from django.conf import settings
 from django.db import transaction
+from rentezy_platform.redisconf import retrying
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def redis_client() -> redis.Redis:
                 url,
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
+                **retrying(),
             )
             _clients[url] = client
         return client

@@ -40,6 +40,7 @@ from rentezy_platform.presence import (
     presence_enter,
     presence_leave,
 )
+from rentezy_platform.redisconf import retrying
 from rentezy_platform.sockets import FrameError, JsonSocketConsumer
 from rentezy_platform.trust import Actor
 
@@ -53,7 +54,9 @@ _redis: aioredis.Redis | None = None
 def _presence_redis() -> aioredis.Redis:
     global _redis
     if _redis is None:
-        _redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        _redis = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, **retrying(asyncio=True)
+        )
     return _redis
 
 

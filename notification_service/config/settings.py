@@ -5,6 +5,8 @@ own: Channels with the Redis channel layer, the consumer of every topic that
 notifies, e-mail, and the Celery worker that sends it.
 """
 
+from datetime import timedelta
+
 from rentezy_platform.conf import env
 from rentezy_platform.settings import *  # noqa: F403
 from rentezy_platform.settings import PLATFORM_APPS, channel_layers, database, email_settings
@@ -33,6 +35,15 @@ WEB_APP_URL = env.str("WEB_APP_ORIGIN", default="http://127.0.0.1:5173").split("
 
 # Celery (config/celery.py): Redis broker, late acknowledgement.
 globals().update(celery_settings(SERVICE_NAME))
+# E-mails whose task never ran (broker away) are queued again by Beat: after
+# PENDING_EMAIL_GRACE_SECONDS, checked every NOTIFICATION_BEAT_INTERVAL_SECONDS.
+PENDING_EMAIL_GRACE_SECONDS = env.int("PENDING_EMAIL_GRACE_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "send-pending-emails": {
+        "task": "notifications.send_pending_emails",
+        "schedule": timedelta(seconds=env.float("NOTIFICATION_BEAT_INTERVAL_SECONDS", default=60.0)),
+    },
+}
 
 # Request bodies here are a few small fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024

@@ -64,6 +64,13 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
+            # The pending-e-mail sweep (tasks.send_pending_emails): small, as
+            # nearly every wanted e-mail is sent within seconds.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_wanted=True, emailed_at__isnull=True),
+                name="notification_email_pending",
+            ),
             models.Index(
                 fields=["user_id", "-seq"],
                 condition=models.Q(read_at__isnull=True),

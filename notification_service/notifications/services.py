@@ -123,9 +123,11 @@ def _deliver(notification: Notification) -> None:
     if notification.email_wanted:
         try:
             send_email.delay(str(notification.pk))
-        except Exception:  # the broker is away: the notification stands, this e-mail is lost
-            logger.error(
-                "could not queue the e-mail of notification %s", notification.pk, exc_info=True
+        except Exception:  # the broker is away: Beat's sweep queues it once it is back
+            logger.warning(
+                "could not queue the e-mail of notification %s; the pending-e-mail sweep will",
+                notification.pk,
+                exc_info=True,
             )
 
 

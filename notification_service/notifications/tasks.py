@@ -11,6 +11,7 @@ least once: the one duplicate e-mail a crash can cost).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -62,3 +63,33 @@ def send_email(notification_id: str) -> str:
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
     return "sent"
+
+
+# A notification whose e-mail could not be queued (the broker was away at
+# that moment) or whose task was lost is still `email_wanted` and not
+# `emailed_at`: Beat's sweep queues it again. Only ones older than the grace
+# (their first task normally ran long before) and younger than the horizon
+# (an e-mail days late is worse than none).
+PENDING_EMAIL_HORIZON_HOURS = 48
+
+
+@shared_task(name="notifications.send_pending_emails")
+def send_pending_emails() -> int:
+    now = timezone.now()
+    pending = (
+        Notification.objects.filter(
+            email_wanted=True,
+            emailed_at__isnull=True,
+            created_at__lt=now - timedelta(seconds=settings.PENDING_EMAIL_GRACE_SECONDS),
+            created_at__gte=now - timedelta(hours=PENDING_EMAIL_HORIZON_HOURS),
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    queued = 0
+    for notification_id in pending:
+        send_email.delay(str(notification_id))  # idempotent: a duplicate finds it sent
+        queued += 1
+    if queued:
+        logger.info("queued %s pending e-mails again", queued)
+    return queued

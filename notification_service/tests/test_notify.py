@@ -253,3 +253,27 @@ def test_no_address_no_email(tenant, landlord, mailed):
     deliver("rentezy.payment.late_fee_applied.v1", data)
     assert tasks.send_email(mailed[0]) == "no_address"
     assert mail.outbox == []
+
+
+def test_the_sweep_queues_again_only_the_emails_whose_task_never_ran(tenant, landlord, mailed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def made(*, age: timedelta, wanted: bool = True, emailed: bool = False) -> Notification:
+        notification = Notification.objects.create(
+            user_id=tenant.user_id, seq=Notification.objects.count() + 1, type="payment.failed",
+            title="t", body="b", source_event_id=uuid.uuid4().hex, email_wanted=wanted,
+            emailed_at=timezone.now() if emailed else None,
+        )  # fmt: skip
+        Notification.objects.filter(pk=notification.pk).update(created_at=timezone.now() - age)
+        return notification
+
+    lost = made(age=timedelta(minutes=5))  # the broker was away when it was made
+    made(age=timedelta(seconds=5))  # its task is surely still on its way
+    made(age=timedelta(minutes=5), emailed=True)
+    made(age=timedelta(minutes=5), wanted=False)
+    made(age=timedelta(days=3))  # too late to be worth sending
+
+    assert tasks.send_pending_emails() == 1
+    assert mailed == [str(lost.pk)]

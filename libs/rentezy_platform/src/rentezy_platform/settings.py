@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from rentezy_platform.conf import env, is_production, load_env, repo_root, required
 from rentezy_platform.logging import logging_config
+from rentezy_platform.redisconf import retrying
 
 load_env()
 
@@ -141,6 +142,10 @@ def channel_layers() -> dict[str, Any]:
                         "address": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"),
                         "socket_timeout": 30,
                         "socket_connect_timeout": 5,
+                        # After a Redis restart every pooled connection is dead:
+                        # the first command on each would fail (a socket
+                        # handshake, a push). Reconnect and retry instead.
+                        **retrying(asyncio=True),
                     }
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="") + "rentezy:ws",
