@@ -35,7 +35,7 @@ dev-down: ## stop the platform and the infrastructure, leaving nothing running
 test: ## provision what is missing and run every test suite
 	@bash scripts/test.sh
 
-bench: bootstrap infra-up ## run the benchmarks; results in bench/results/*.json
+bench: bootstrap infra-up ## run every benchmark, then bench/REPORT.md (figures, goals, load plot)
 	@bash scripts/bench.sh
 
 seed: bootstrap ## load demo data into a running platform

@@ -129,7 +129,7 @@ def ensure_wrk() -> str:
     if found:
         return found
     print("==> installing wrk (Debian package)", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    apt_install("wrk")
     return shutil.which("wrk") or "wrk"
 
 
@@ -138,9 +138,17 @@ def ensure_nginx() -> str:
         if candidate and Path(candidate).exists():
             return candidate
     print("==> installing nginx (Debian package)", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    apt_install("nginx-light")
     return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def apt_install(package: str) -> None:
+    """apt-get install, refreshing the package lists first if they are stale."""
+    command = ["apt-get", "install", "-y", "-q", package]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(command, stdout=subprocess.DEVNULL, env=env).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
 
 
 def start_nginx(
