@@ -30,7 +30,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -39,7 +38,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from conftest import Platform  # noqa: E402
 from stats import machine, write_results  # noqa: E402
-from support import property_body, register_account  # noqa: E402
+from support import property_body, register_account, retry_until  # noqa: E402
 
 RESULTS = REPO_ROOT / "bench" / "results" / "load.json"
 TOOLS = Path(os.environ.get("RENTEZY_DATA_DIR", REPO_ROOT / ".data")) / "tools"
@@ -58,15 +57,6 @@ def ensure_locust() -> Path:
     return binary
 
 
-def _retry(call, until, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        response = call()
-        if until(response) or time.monotonic() > deadline:
-            return response
-        time.sleep(0.1)
-
-
 def set_up(gw, *, landlords: int = 4, per_landlord: int = 10, tenants: int = 40) -> dict:
     owners = [register_account(gw, role="landlord") for _ in range(landlords)]
     renters = [register_account(gw, role="tenant") for _ in range(tenants)]
@@ -82,7 +72,7 @@ def set_up(gw, *, landlords: int = 4, per_landlord: int = 10, tenants: int = 40)
             body = {"property_id": properties[-1 - i], "capacity": 500,
                     "starts_at": begins.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "ends_at": (begins + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}  # fmt: skip
-            slot = _retry(
+            slot = retry_until(
                 lambda b=body, o=owner: gw.post(
                     "/api/bookings/slots", json=b, headers=o.headers
                 ),  # fmt: skip
@@ -94,14 +84,14 @@ def set_up(gw, *, landlords: int = 4, per_landlord: int = 10, tenants: int = 40)
     tenant_rows = []
     for k, renter in enumerate(renters):
         owner = owners[(k // per_landlord) % len(owners)]  # the owner of properties[k]
-        conversation = _retry(
+        conversation = retry_until(
             lambda r=renter, o=owner: gw.post("/api/chat/conversations",
                                               json={"participant_id": o.id}, headers=r.headers),
             lambda r: r.status_code in (200, 201),
         )  # fmt: skip
         assert conversation.status_code in (200, 201), conversation.text
         first = date.today() + timedelta(days=40 + k)
-        lease = _retry(
+        lease = retry_until(
             lambda r=renter, o=owner, f=first, p=properties[k]: gw.post(
                 "/api/rent/leases", headers=o.headers,
                 json={"property_id": p, "tenant_id": r.id, "start_date": str(f),

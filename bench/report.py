@@ -67,8 +67,17 @@ def goals(data, prefix: str = "") -> list[tuple[str, str, object, object, bool]]
             for key, goal in data.items():
                 if key.startswith("goal_") and key != "goal_met":
                     metric = key.removeprefix("goal_")
-                    found.append((f"{prefix}.{metric}".strip("."), "", goal,
-                                  data.get(metric), bool(data["goal_met"])))  # fmt: skip
+                    # The figure sits beside the goal, or in the one sub-result
+                    # it is about (search: the gateway at one client).
+                    where = metric
+                    value = data.get(metric)
+                    if value is None:
+                        for name, sub in data.items():
+                            if isinstance(sub, dict) and metric in sub and "gateway" in name:
+                                where, value = f"{name}.{metric}", sub[metric]
+                                break
+                    found.append((f"{prefix}.{where}".strip("."), "", goal, value,
+                                  bool(data["goal_met"])))  # fmt: skip
         for key, value in data.items():
             if key != "goals" or not found:
                 found += goals(value, f"{prefix}.{key}".strip("."))

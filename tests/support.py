@@ -110,3 +110,19 @@ def topic_events(platform, topic: str, *, type: str) -> list:
     ) as reader:
         messages = reader.drain()
     return [m.event for m in messages if m.event.type == type]
+
+
+def retry_until(
+    call: Callable[[], httpx.Response],
+    until: Callable[[httpx.Response], bool],
+    *,
+    timeout: float = 60.0,
+) -> httpx.Response:
+    """`call()` again every 100 ms until `until(response)` or the timeout; the
+    last response either way (e.g. a 404 until a projection has caught up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = call()
+        if until(response) or time.monotonic() > deadline:
+            return response
+        time.sleep(0.1)

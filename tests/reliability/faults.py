@@ -10,11 +10,13 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
-from support import Account
+from rentezy_platform.testing import wait_until
+from support import Account, property_body
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("RENTEZY_DATA_DIR", ROOT / ".data"))
@@ -156,3 +158,23 @@ def settle(check: Callable[[], object], *, timeout: float, quiet: float = 3.0) -
         assert again == value, f"changed while settling: {value!r} -> {again!r}"
         time.sleep(0.2)
     return value
+
+
+def open_slot(gw: httpx.Client, landlord: Account, *, capacity: int, days: int = 3) -> dict:
+    """A new property of `landlord` with one viewing slot `days` ahead, once
+    booking_service's projection knows the property."""
+    created = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
+    assert created.status_code == 201, created.text
+    start = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=days)
+    body = {
+        "property_id": created.json()["id"],
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "capacity": capacity,
+    }
+
+    def attempt():
+        response = gw.post("/api/bookings/slots", json=body, headers=landlord.headers)
+        return response.json() if response.status_code == 201 else None
+
+    return wait_until(attempt, timeout=60, message="booking_service to know the property")

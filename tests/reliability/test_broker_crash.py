@@ -19,34 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from faults import kill_infra, notifications, settle, start_infra
+from faults import kill_infra, notifications, open_slot, settle, start_infra
 from rentezy_platform.testing import wait_until
-from support import Account, property_body, register_account, topic_events
+from support import Account, register_account, topic_events
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "chat", "notification")
 
 TENANTS = 16  # each books once and sends the landlord two messages
 MESSAGES_PER_TENANT = 2
-
-
-def _open_slot(gw: httpx.Client, landlord: Account, capacity: int) -> dict:
-    from datetime import UTC, datetime, timedelta
-
-    created = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
-    assert created.status_code == 201, created.text
-    start = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=3)
-    body = {
-        "property_id": created.json()["id"],
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "capacity": capacity,
-    }
-
-    def attempt():
-        response = gw.post("/api/bookings/slots", json=body, headers=landlord.headers)
-        return response.json() if response.status_code == 201 else None
-
-    return wait_until(attempt, timeout=60, message="booking_service to know the property")
 
 
 def _conversation(gw: httpx.Client, tenant: Account, landlord: Account) -> str:
@@ -62,7 +42,7 @@ def _conversation(gw: httpx.Client, tenant: Account, landlord: Account) -> str:
 def test_a_broker_killed_mid_burst_loses_and_doubles_nothing(platform, gw):
     landlord = register_account(gw, role="landlord")
     tenants = [register_account(gw, role="tenant") for _ in range(TENANTS)]
-    slot = _open_slot(gw, landlord, capacity=TENANTS)
+    slot = open_slot(gw, landlord, capacity=TENANTS)
     conversations = {t.id: _conversation(gw, t, landlord) for t in tenants}
     # Everyone's welcome notification has arrived: the counts below start clean.
     for account in [landlord, *tenants]:

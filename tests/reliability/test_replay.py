@@ -15,15 +15,14 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from faults import notifications, settle
+from faults import notifications, open_slot, settle
 from rentezy_platform.testing import KafkaTestConsumer, wait_until
-from support import Account, property_body, register_account
+from support import Account, register_account
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "notification")
 
@@ -33,21 +32,7 @@ BOOKINGS = 6
 
 
 def _book_viewings(gw: httpx.Client, landlord: Account, tenants: list[Account]) -> set[str]:
-    created = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
-    assert created.status_code == 201, created.text
-    start = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=4)
-    body = {
-        "property_id": created.json()["id"],
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "capacity": len(tenants),
-    }
-
-    def attempt():
-        response = gw.post("/api/bookings/slots", json=body, headers=landlord.headers)
-        return response.json() if response.status_code == 201 else None
-
-    slot = wait_until(attempt, timeout=60, message="booking_service to know the property")
+    slot = open_slot(gw, landlord, capacity=len(tenants), days=4)
     ids = set()
     for tenant in tenants:
         response = gw.post("/api/bookings", json={"slot_id": slot["id"]}, headers=tenant.headers)

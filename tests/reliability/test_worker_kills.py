@@ -12,13 +12,12 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from faults import kill_worker, notifications, settle, wait_for_new_worker
+from faults import kill_worker, notifications, open_slot, settle, wait_for_new_worker
 from rentezy_platform.testing import wait_until
-from support import property_body, register_account, topic_events
+from support import register_account, topic_events
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "notification")
 
@@ -29,21 +28,7 @@ VICTIMS = ("booking-outbox_relay", "booking-consume", "notification-consume")
 def test_killed_relays_and_consumers_are_replaced_and_lose_or_double_nothing(platform, gw):
     landlord = register_account(gw, role="landlord")
     tenants = [register_account(gw, role="tenant") for _ in range(TENANTS)]
-    created = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
-    assert created.status_code == 201, created.text
-    start = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=5)
-    body = {
-        "property_id": created.json()["id"],
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "capacity": TENANTS,
-    }
-
-    def open_slot():
-        response = gw.post("/api/bookings/slots", json=body, headers=landlord.headers)
-        return response.json() if response.status_code == 201 else None
-
-    slot = wait_until(open_slot, timeout=60, message="booking_service to know the property")
+    slot = open_slot(gw, landlord, capacity=TENANTS, days=5)
     for account in [landlord, *tenants]:
         wait_until(lambda a=account: notifications(gw, a), timeout=60, message="welcome")
 

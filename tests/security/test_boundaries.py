@@ -55,7 +55,9 @@ def signed(method: str, path: str, *, user_id: str, role: str, key: str = GATEWA
         "X-User-Email": "",
         "X-Request-ID": uuid.uuid4().hex,
         "X-Gateway-Timestamp": timestamp,
-        "X-Gateway-Signature": hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest(),
+        "X-Gateway-Signature": hmac.new(
+            key.encode(), canonical.encode(), hashlib.sha256
+        ).hexdigest(),
     }
 
 

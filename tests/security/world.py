@@ -9,14 +9,13 @@ checks."""
 from __future__ import annotations
 
 import io
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from PIL import Image
 from rentezy_platform.testing import wait_until
-from support import Account, property_body, register_account
+from support import Account, property_body, register_account, retry_until
 
 
 @dataclass
@@ -26,15 +25,6 @@ class World:
     other_landlord: Account
     other_tenant: Account
     ids: dict[str, str] = field(default_factory=dict)
-
-
-def _retry(call, *, until, timeout: float = 60.0) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = call()
-        if until(response) or time.monotonic() > deadline:
-            return response
-        time.sleep(0.1)
 
 
 def _jpeg() -> bytes:
@@ -66,7 +56,7 @@ def build(gw: httpx.Client) -> World:
         "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "capacity": 5,
     }
-    slot = _retry(
+    slot = retry_until(
         lambda: gw.post("/api/bookings/slots", json=slot_body, headers=landlord.headers),
         until=lambda r: r.status_code != 404,
     )
@@ -92,7 +82,7 @@ def build(gw: httpx.Client) -> World:
     leased_id = leased.json()["id"]
     approved_body = {"property_id": leased_id, "start_date": str(first),
                      "end_date": str(first + timedelta(days=400))}  # fmt: skip
-    to_approve = _retry(
+    to_approve = retry_until(
         lambda: gw.post("/api/bookings/rentals", json=approved_body, headers=tenant.headers),
         until=lambda r: r.status_code != 404,
     )
@@ -125,7 +115,7 @@ def build(gw: httpx.Client) -> World:
     assert paid.status_code == 200, paid.text
     ids["payment_id"] = paid.json()["payment_id"]
 
-    conversation = _retry(
+    conversation = retry_until(
         lambda: gw.post(
             "/api/chat/conversations", json={"participant_id": landlord.id}, headers=tenant.headers
         ),  # fmt: skip
