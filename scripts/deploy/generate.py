@@ -467,6 +467,15 @@ def exec_probe(**timing) -> dict:
     return {"exec": {"command": HEARTBEAT_PROBE}, **timing}
 
 
+def spread(name: str) -> list[dict]:
+    """Replicas of a workload spread over zones, then nodes (best effort)."""
+    return [
+        {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
+         "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}}}
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]  # fmt: skip
+
+
 def replicas(process: Process) -> int:
     return 1 if process.singleton else 2
 
@@ -533,11 +542,7 @@ def deployment(process: Process) -> dict:
                 "automountServiceAccountToken": False,
                 "securityContext": pod_security(),
                 "terminationGracePeriodSeconds": 30,
-                "topologySpreadConstraints": [
-                    {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-                     "labelSelector": {"matchLabels": {"app.kubernetes.io/name": process.name}}}
-                    for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-                ],
+                "topologySpreadConstraints": spread(process.name),
                 **({"initContainers": init} if init else {}),
                 "containers": [container],
                 "volumes": volumes,
@@ -649,12 +654,7 @@ def web_app() -> list[dict]:
                     "securityContext": pod_security() | {"runAsUser": nginx_user,
                                                          "runAsGroup": nginx_user,
                                                          "fsGroup": nginx_user},
-                    "topologySpreadConstraints": [
-                        {"maxSkew": 1, "topologyKey": key,
-                         "whenUnsatisfiable": "ScheduleAnyway",
-                         "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}}}
-                        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-                    ],
+                    "topologySpreadConstraints": spread(name),
                     "containers": [container],
                     "volumes": [{"name": key, "emptyDir": {"sizeLimit": "32Mi"}}
                                 for key in writable],
@@ -699,8 +699,7 @@ def cluster_config() -> str:
     for service in SERVICES:
         if service.process != "gateway":
             values[f"{service.process.upper()}_SERVICE_URL"] = f"http://{service.process}:{PORT}"
-    lines = [line.replace("# ", "# ", 1) for line in HEADER.splitlines()]
-    return "\n".join(lines + [f"{k}={v}" for k, v in sorted(values.items())]) + "\n"
+    return HEADER + "\n".join(f"{k}={v}" for k, v in sorted(values.items())) + "\n"
 
 
 def migration_job(service: Service) -> dict:

@@ -10,7 +10,7 @@ service's image with the role (rentezy_platform.serve) its command implies.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,6 @@ class Service:
     database: str | None
     uses: tuple[str, ...]  # infrastructure it talks to
     secrets: tuple[str, ...] = ()  # besides DJANGO_SECRET_KEY, GATEWAY_SIGNING_KEY
-    env: dict[str, str] = field(default_factory=dict)
     media: bool = False
 
     @property
@@ -89,12 +88,6 @@ class Process:
         """Exactly one may run: Beat (one scheduler) and an outbox relay (one
         relay per service keeps per-key order, rentezy_platform.outbox.relay)."""
         return self.role in ("beat", "relay")
-
-    def secrets(self) -> list[str]:
-        names = [*COMMON_SECRETS, *self.service.secrets]
-        if self.service.database:
-            names.append("POSTGRES_PASSWORD")
-        return sorted(set(names))
 
 
 _ROLES = {

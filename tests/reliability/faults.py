@@ -178,3 +178,15 @@ def open_slot(gw: httpx.Client, landlord: Account, *, capacity: int, days: int =
         return response.json() if response.status_code == 201 else None
 
     return wait_until(attempt, timeout=60, message="booking_service to know the property")
+
+
+def conversation(gw: httpx.Client, caller: Account, other: Account) -> str:
+    """The id of `caller`'s conversation with `other`, once chat_service's
+    projection knows `other` (rentezy.user)."""
+
+    def attempt():
+        response = gw.post("/api/chat/conversations", json={"participant_id": other.id},
+                           headers=caller.headers)  # fmt: skip
+        return response.json()["id"] if response.status_code in (200, 201) else None
+
+    return wait_until(attempt, timeout=60, message="chat_service to know the participant")

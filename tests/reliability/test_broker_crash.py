@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from faults import kill_infra, notifications, open_slot, settle, start_infra
+from faults import conversation, kill_infra, notifications, open_slot, settle, start_infra
 from rentezy_platform.testing import wait_until
-from support import Account, register_account, topic_events
+from support import register_account, topic_events
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "chat", "notification")
 
@@ -29,21 +29,11 @@ TENANTS = 16  # each books once and sends the landlord two messages
 MESSAGES_PER_TENANT = 2
 
 
-def _conversation(gw: httpx.Client, tenant: Account, landlord: Account) -> str:
-    def attempt():
-        response = gw.post(
-            "/api/chat/conversations", json={"participant_id": landlord.id}, headers=tenant.headers
-        )
-        return response.json()["id"] if response.status_code in (200, 201) else None
-
-    return wait_until(attempt, timeout=60, message="chat_service to know the landlord")
-
-
 def test_a_broker_killed_mid_burst_loses_and_doubles_nothing(platform, gw):
     landlord = register_account(gw, role="landlord")
     tenants = [register_account(gw, role="tenant") for _ in range(TENANTS)]
     slot = open_slot(gw, landlord, capacity=TENANTS)
-    conversations = {t.id: _conversation(gw, t, landlord) for t in tenants}
+    conversations = {t.id: conversation(gw, t, landlord) for t in tenants}
     # Everyone's welcome notification has arrived: the counts below start clean.
     for account in [landlord, *tenants]:
         wait_until(lambda a=account: notifications(gw, a), timeout=60, message="welcome")

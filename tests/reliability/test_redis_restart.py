@@ -21,7 +21,7 @@ import os
 import time
 
 import pytest
-from faults import kill_infra, settle, start_infra
+from faults import conversation, kill_infra, settle, start_infra
 from rentezy_platform.testing import wait_until
 from support import PASSWORD, register_account
 from websockets.asyncio.client import connect
@@ -45,12 +45,7 @@ def test_after_a_redis_restart_limits_revocation_sockets_and_celery_recover(plat
     tenant = register_account(gw, role="tenant")
     landlord = register_account(gw, role="landlord")
 
-    def conversation():
-        response = gw.post("/api/chat/conversations", json={"participant_id": tenant.id},
-                           headers=landlord.headers)  # fmt: skip
-        return response.json()["id"] if response.status_code in (200, 201) else None
-
-    conversation_id = wait_until(conversation, timeout=60, message="chat to know the tenant")
+    conversation_id = conversation(gw, landlord, tenant)
     wait_until(
         lambda: gw.get("/api/notifications", headers=tenant.headers).json()["results"],
         timeout=60, message="the welcome notification",

@@ -43,7 +43,6 @@ def beat(*, now: float | None = None) -> None:
         return
     try:
         path.touch()
-        os.utime(path)
     except OSError:
         return
     _last = now
