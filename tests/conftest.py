@@ -123,23 +123,23 @@ WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 # Celery workers started with a service (`celery -A config worker` from its
 # folder), on the session's own queue (CELERY_QUEUE_PREFIX).
+_ONE_WORKER = ("--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO")
 CELERY_WORKERS: dict[str, tuple[str, ...]] = {
-    "booking": ("--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"),
-    "notification": (
-        "--concurrency",
-        "1",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel",
-        "INFO",
-    ),
+    "booking": _ONE_WORKER,
+    "rent": _ONE_WORKER,
+    "notification": _ONE_WORKER,
 }
-# Celery Beat of a service, started with it (its periodic sweeps).
+# Celery Beat of a service, started with it (its periodic sweeps). Others are
+# started by the test that needs them (Platform.start_beat).
 CELERY_BEATS = ("notification",)
 # Settings of a service in this suite that differ from its defaults.
 SERVICE_ENV: dict[str, dict[str, str]] = {
     # A reservation whose first invoice failed is released after 3 s, not 48 h.
     "booking": {"RESERVATION_PAYMENT_GRACE_SECONDS": "3"},
+    # A charge whose worker was killed is delivered again to the worker that
+    # replaces it (kombu restores unacknowledged tasks older than this when a
+    # worker connects), not an hour later.
+    "rent": {"CELERY_VISIBILITY_TIMEOUT": "2"},
     # An e-mail whose task never ran (broker away) is queued again within seconds.
     "notification": {"PENDING_EMAIL_GRACE_SECONDS": "3", "NOTIFICATION_BEAT_INTERVAL_SECONDS": "1"},
 }
@@ -463,13 +463,22 @@ class Platform:
                 env=env,
             )
         if name in CELERY_BEATS:
-            self._start_worker(
-                f"{name}-celery-beat",
-                [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                 "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"],
-                cwd=cwd,
-                env=env,
-            )  # fmt: skip
+            self.start_beat(name)
+
+    def start_beat(self, service: str, **overrides: str) -> Process:
+        """Celery Beat of a running service under respawn, as the Procfile runs
+        it, with the service's settings plus `overrides` (e.g. the billing run
+        every few seconds). Stopped with the rest, or by the caller."""
+        assert service in self.processes, f"start {service} first (services marker)"
+        name = f"{service}-celery-beat"
+        self._start_worker(
+            name,
+            [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+             "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"],
+            cwd=ROOT / SERVICES[service].directory,
+            env={**self.base_env, **SERVICE_ENV.get(service, {}), **overrides},
+        )  # fmt: skip
+        return self.workers[name]
 
     def start_variant(
         self,
