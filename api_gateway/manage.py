@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Django's command-line utility for api_gateway; run it from this folder."""
+
 import os
 import sys
 

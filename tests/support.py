@@ -126,3 +126,20 @@ def retry_until(
         if until(response) or time.monotonic() > deadline:
             return response
         time.sleep(0.1)
+
+
+def open_conversation(gw: httpx.Client, caller: Account, other: Account) -> dict:
+    """`caller`'s conversation with `other` (created or the existing one),
+    retried until chat_service's directory knows `other` (from rentezy.user)."""
+    from rentezy_platform.testing import wait_until
+
+    def attempt() -> dict | None:
+        response = gw.post(
+            "/api/chat/conversations", json={"participant_id": other.id}, headers=caller.headers
+        )
+        if response.status_code == 400:
+            return None
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    return wait_until(attempt, timeout=60, message="chat_service to know the participant")

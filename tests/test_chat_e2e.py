@@ -20,10 +20,9 @@ import os
 import time
 import uuid
 
-import httpx
 import pytest
 from rentezy_platform.testing import wait_until
-from support import Account, topic_events
+from support import Account, open_conversation, topic_events
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -36,21 +35,6 @@ CLOSE_AUTH_ENDED = 4401
 def ws_url(platform, conversation_id: str, account: Account) -> str:
     base = platform.gateway.replace("http://", "ws://", 1)
     return f"{base}/ws/chat/{conversation_id}?token={account.access}"
-
-
-def open_conversation(gw: httpx.Client, caller: Account, other: Account) -> dict:
-    """Retried until chat_service's directory has `other` (from rentezy.user)."""
-
-    def attempt() -> dict | None:
-        response = gw.post(
-            "/api/chat/conversations", json={"participant_id": other.id}, headers=caller.headers
-        )
-        if response.status_code == 400:
-            return None
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    return wait_until(attempt, timeout=60, message="chat_service to know the participant")
 
 
 async def next_frame(ws, kind: str, timeout: float = 5) -> dict:

@@ -80,7 +80,10 @@ def test_the_image_runs_every_other_role_of_the_native_stack():
     assert {"--without-gossip", "--without-mingle"} <= set(native["rent-worker"]) & set(worker)
     beat = command("beat", server="gunicorn", port="8000")
     assert beat[1:6] == ["-m", "celery", "-A", "config", "beat"]
-    assert "rentezy_platform.tasks:HeartbeatScheduler" in beat and "rentezy_platform.tasks:HeartbeatScheduler" in native["rent-beat"]
+    assert (
+        "rentezy_platform.tasks:HeartbeatScheduler" in beat
+        and "rentezy_platform.tasks:HeartbeatScheduler" in native["rent-beat"]
+    )
     # Kubernetes: an init container waits until the migration Job has run.
     wait = command("wait-migrations", server="gunicorn", port="8000")
     assert wait[1:3] == ["-m", "rentezy_platform.serve_wait"]

@@ -125,9 +125,9 @@ def test_dev_up_runs_every_service_and_worker_and_dev_down_leaves_nothing(repo_r
                 repo_root, f"{name}_service", f"-A config {kind}", program="celery"
             ), f"{name} celery {kind}"
     for name in CELERY_WORKER_ONLY:
-        assert worker_pid(
-            repo_root, f"{name}_service", "-A config worker", program="celery"
-        ), f"{name} celery worker"
+        assert worker_pid(repo_root, f"{name}_service", "-A config worker", program="celery"), (
+            f"{name} celery worker"
+        )
 
     # A relay killed outright is started again by its respawn supervisor, and
     # the rest of the stack is untouched.

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from rentezy_platform.testing import wait_until
-from support import Account, property_body
+from support import Account, open_conversation, property_body
 from websockets.asyncio.client import connect
 
 pytestmark = pytest.mark.services("auth", "chat", "notification", "property", "booking")
@@ -42,16 +42,6 @@ def listed(gw: httpx.Client, account: Account, **params) -> list[dict]:
     response = gw.get("/api/notifications", params=params, headers=account.headers)
     assert response.status_code == 200, response.text
     return response.json()["results"]
-
-
-def conversation_with(gw: httpx.Client, caller: Account, other: Account) -> str:
-    def attempt():
-        response = gw.post(
-            "/api/chat/conversations", json={"participant_id": other.id}, headers=caller.headers
-        )
-        return response.json()["id"] if response.status_code in (200, 201) else None
-
-    return wait_until(attempt, timeout=60, message="chat_service to know the participant")
 
 
 def say(gw: httpx.Client, account: Account, conversation_id: str, body: str) -> dict:
@@ -82,7 +72,7 @@ def test_messages_notify_live_once_by_mail_and_a_reconnect_catches_up(platform, 
     assert welcome[0]["title"] == "Welcome to RentEzy"
     # Two conversations: the tenant keeps `reading` open all along (its
     # messages must never notify), `other` is where notified messages go.
-    reading = conversation_with(gw, landlord, tenant)
+    reading = open_conversation(gw, landlord, tenant)["id"]
     other = gw.post(
         "/api/chat/conversations",
         json={"participant_id": tenant.id, "property_id": "8d0c7a4e-2f7b-4d63-9f7e-6a1f2f0b6c11"},
@@ -243,6 +233,7 @@ def test_booking_events_notify_the_right_parties(platform, gw, make_account):
         timeout=30,
         message="the approval notification",
     )
+
     # Each topic is consumed at its own pace (the welcome comes from
     # rentezy.user): wait for all three. invoice.issued joins them when
     # rent_service runs in the same session.

@@ -16,7 +16,6 @@ invoice a tenant pays by card, and every way that can go wrong.
 - A landlord opens a lease directly for a registered tenant (rent_service
   knows both from rentezy.property and rentezy.user): its first invoice, paid
   by the tenant's card like any other; an overlapping one is a 409.
-- Unsigned, tampered and stale webhooks are 400s through the gateway.
 - Receipts (PDF) and the rent roll (JSON and CSV) for the right people only.
 - notification_service turns the payment events into notifications: the
   invoice issued and the payment to the tenant, the payment to the landlord,
@@ -26,10 +25,7 @@ invoice a tenant pays by card, and every way that can go wrong.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
-import json
 import time
 import uuid
 from datetime import date, timedelta
@@ -157,12 +153,6 @@ def stripe_events_applied(platform, payment_intent_id: str) -> list[str]:
                 (payment_intent_id,),
             )
         ]
-
-
-def signed(payload: bytes, secret: str, *, at: int | None = None) -> str:
-    timestamp = int(time.time()) if at is None else at
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
 
 
 # --- the happy path -------------------------------------------------------------------
@@ -388,46 +378,3 @@ def test_a_landlord_opens_a_lease_for_a_registered_tenant_who_pays_its_first_inv
     paid = pay(gw, tenant, invoice["id"], card.json()["id"])
     assert paid.status_code == 200 and paid.json()["status"] == "succeeded", paid.text
     assert first_invoice(gw, tenant, lease["id"])["status"] == "paid"
-
-
-# --- webhooks that must not count -----------------------------------------------------
-
-
-def test_unsigned_tampered_and_stale_webhooks_are_400_through_the_gateway(gw, platform):
-    secret = platform.env["STRIPE_WEBHOOK_SECRET"]
-    event = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": "payment_intent.succeeded",
-        "created": int(time.time()),
-        "data": {"object": {"id": f"pi_{uuid.uuid4().hex}", "object": "payment_intent"}},
-    }
-    payload = json.dumps(event).encode()
-    url = "/api/rent/webhooks/stripe"
-    cases = {
-        "unsigned": ({}, payload),
-        "tampered": (
-            {"Stripe-Signature": signed(payload, secret)},
-            payload.replace(b"succeeded", b"failed"),
-        ),
-        "wrong secret": ({"Stripe-Signature": signed(payload, "whsec_wrong")}, payload),
-        "stale": (
-            {"Stripe-Signature": signed(payload, secret, at=int(time.time()) - 301)},
-            payload,
-        ),
-        "garbage header": ({"Stripe-Signature": "t=x,v1=zz"}, payload),
-    }
-    for name, (headers, body) in cases.items():
-        response = gw.post(
-            url, content=body, headers={"Content-Type": "application/json", **headers}
-        )
-        assert response.status_code == 400, (name, response.text)
-        assert set(response.json()) >= {"code", "message"}, name
-    fresh = gw.post(
-        url,
-        content=payload,
-        headers={"Content-Type": "application/json", "Stripe-Signature": signed(payload, secret)},
-    )
-    assert fresh.status_code == 200, (
-        fresh.text
-    )  # verified; an unknown PaymentIntent changes nothing

@@ -11,10 +11,12 @@ benchmark.
   UNTRUSTING_UVICORN, which every server of the stack carries): uvicorn
   would otherwise believe X-Forwarded-For from loopback peers, letting
   clients pick their own rate-limit key (GATEWAY_TRUSTED_PROXY_HOPS decides
-  that instead).
+  that instead);
+- --ws-max-size 64 KiB (rentezy_platform.servers.WS_LIMITS): a client's
+  WebSocket frame over it closes the socket with 1009, unread and unrelayed.
 """
 
-from rentezy_platform.servers import UNTRUSTING_UVICORN
+from rentezy_platform.servers import UNTRUSTING_UVICORN, WS_LIMITS
 
 APP = "config.asgi:application"
 
@@ -29,4 +31,5 @@ UVICORN_ARGS = [
     "uvloop",
     "--no-access-log",
     *UNTRUSTING_UVICORN,
+    *WS_LIMITS,
 ]

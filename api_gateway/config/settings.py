@@ -46,6 +46,12 @@ CORS_ALLOWED_ORIGINS = [
 # app, CLI): cross-site WebSocket hijacking needs a browser, and browsers always
 # send Origin, so such a client is let through (it still needs a valid token).
 GATEWAY_WS_ALLOW_MISSING_ORIGIN = env.bool("GATEWAY_WS_ALLOW_MISSING_ORIGIN", default=True)
+# Frames a client may send on one socket: this many a second, bursts of the
+# other (a token bucket per socket); past it the gateway closes the socket
+# with 1008 "too many frames". Chat's own, lower limit on messages answers
+# with an error frame first (CHAT_SOCKET_RATE).
+GATEWAY_WS_FRAMES_PER_SECOND = env.float("GATEWAY_WS_FRAMES_PER_SECOND", default=20.0)
+GATEWAY_WS_FRAME_BURST = env.int("GATEWAY_WS_FRAME_BURST", default=60)
 
 # Proxying.
 GATEWAY_MAX_BODY_BYTES = env.int("GATEWAY_MAX_BODY_BYTES", default=12 * 1024 * 1024)

@@ -181,7 +181,8 @@ class GatewayApplication:
                 upstream = [
                     (n.lower(), v)
                     for n, v in message.get("headers", [])
-                    if n.lower() not in (b"x-request-id", b"x-frame-options", b"x-content-type-options")
+                    if n.lower()
+                    not in (b"x-request-id", b"x-frame-options", b"x-content-type-options")
                 ]
                 message = {**message, "headers": ex.response_headers(upstream, docs=docs)}
             await ex.send(message)

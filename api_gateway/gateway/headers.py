@@ -34,7 +34,14 @@ _RESPONSE_DROPPED = frozenset({b"x-request-id", b"server", b"date"})
 
 CORS_ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 CORS_ALLOWED_HEADERS = frozenset(
-    {"authorization", "content-type", "idempotency-key", "x-request-id", "accept", "accept-language"}
+    {
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "x-request-id",
+        "accept",
+        "accept-language",
+    }
 )
 CORS_EXPOSED_HEADERS = (
     "X-Request-ID, Retry-After, Location, Content-Disposition, Idempotent-Replayed"
@@ -123,7 +130,10 @@ class SecurityHeaders:
         ]
         if hsts_seconds > 0:
             self.forced.append(
-                (b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode())
+                (
+                    b"strict-transport-security",
+                    f"max-age={hsts_seconds}; includeSubDomains".encode(),
+                )
             )
         self.forced_names = frozenset(name for name, _ in self.forced)
 

@@ -20,7 +20,13 @@ import re
 from datetime import UTC, datetime
 
 _TOKEN_PARAM = re.compile(r"((?:^|[?&])token=)[^&\s\"']*", re.IGNORECASE)
-SERVER_LOGGERS = ("uvicorn.error", "uvicorn.access", "daphne.server", "daphne.http_protocol", "daphne.ws_protocol")
+SERVER_LOGGERS = (
+    "uvicorn.error",
+    "uvicorn.access",
+    "daphne.server",
+    "daphne.http_protocol",
+    "daphne.ws_protocol",
+)
 
 
 def redact(text: str) -> str:

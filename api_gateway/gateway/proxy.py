@@ -97,7 +97,10 @@ ERRORS: dict[type[Exception], tuple[int, str, str, tuple[tuple[bytes, str], ...]
         ((b"retry-after", "{retry_after}"),),
     ),
     AuthUnavailable: (
-        503, "upstream_unavailable", "Authentication is temporarily unavailable.", ()
+        503,
+        "upstream_unavailable",
+        "Authentication is temporarily unavailable.",
+        (),
     ),
     LoginLimitUnavailable: (
         503,
@@ -109,12 +112,8 @@ ERRORS: dict[type[Exception], tuple[int, str, str, tuple[tuple[bytes, str], ...]
     LoginBodyUnreadable: (400, "parse_error", "JSON parse error - {detail}", ()),
     BadContentLength: (400, "bad_request", "Invalid Content-Length.", ()),
     BodyTooLarge: (413, "payload_too_large", "The request body exceeds {limit} bytes.", ()),
-    UpstreamUnavailable: (
-        503, "upstream_unavailable", "The {service} service is unavailable.", ()
-    ),
-    UpstreamTimeout: (
-        504, "upstream_timeout", "The {service} service did not answer in time.", ()
-    ),
+    UpstreamUnavailable: (503, "upstream_unavailable", "The {service} service is unavailable.", ()),
+    UpstreamTimeout: (504, "upstream_timeout", "The {service} service did not answer in time.", ()),
     BadGateway: (502, "bad_gateway", "The {service} service gave no valid answer.", ()),
 }
 _ANSWERED = tuple(ERRORS)
@@ -367,9 +366,7 @@ async def _authenticate(ex: Exchange, route: routes.Route) -> TokenIdentity | No
     token = bearer_token(authorization)
     if token is None:
         await _spend(limiter.spend_budget(user_id=None, client_ip=ex.client_ip))
-        raise NotAuthenticated(
-            detail="Malformed Authorization header: expected 'Bearer <token>'."
-        )
+        raise NotAuthenticated(detail="Malformed Authorization header: expected 'Bearer <token>'.")
     validator = ex.runtime.validator
     key = token_key(token)
     identity = validator.cache.get(key)

@@ -146,7 +146,10 @@ def forwarded_path(path: str, query_string: bytes) -> str:
 def target_too_long(path: str, query_string: bytes) -> bool:
     """Whether the forwarded target would exceed MAX_TARGET_BYTES."""
     # Escaping at most triples a byte: short targets need no escaping to know.
-    if 3 * (len(path.encode("utf-8", "surrogateescape")) + len(query_string)) + 1 <= MAX_TARGET_BYTES:
+    if (
+        3 * (len(path.encode("utf-8", "surrogateescape")) + len(query_string)) + 1
+        <= MAX_TARGET_BYTES
+    ):
         return False
     return len(forwarded_path(path, query_string)) > MAX_TARGET_BYTES
 

@@ -30,6 +30,8 @@ class GatewayConfig:
     redis_url: str
     cors_origins: tuple[str, ...]
     ws_allow_missing_origin: bool
+    ws_frames_per_second: float
+    ws_frame_burst: int
     max_body_bytes: int
     upstream_timeout: float
     upload_timeout: float
@@ -58,6 +60,8 @@ class GatewayConfig:
             redis_url=settings.REDIS_URL,
             cors_origins=tuple(settings.CORS_ALLOWED_ORIGINS),
             ws_allow_missing_origin=settings.GATEWAY_WS_ALLOW_MISSING_ORIGIN,
+            ws_frames_per_second=settings.GATEWAY_WS_FRAMES_PER_SECOND,
+            ws_frame_burst=settings.GATEWAY_WS_FRAME_BURST,
             max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
             upstream_timeout=settings.GATEWAY_UPSTREAM_TIMEOUT,
             upload_timeout=settings.GATEWAY_UPLOAD_TIMEOUT,

@@ -144,7 +144,11 @@ async def fetch_schema(client: aiohttp.ClientSession, service: str, base_url: st
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, dict):
         return {
-            key: (renames.get(value, value) if key == "$ref" and isinstance(value, str) else _rewrite_refs(value, renames))
+            key: (
+                renames.get(value, value)
+                if key == "$ref" and isinstance(value, str)
+                else _rewrite_refs(value, renames)
+            )
             for key, value in node.items()
         }
     if isinstance(node, list):
@@ -200,7 +204,9 @@ def merge_schemas(documents: dict[str, Document], omitted: dict[str, str]) -> Do
                     existing = components.get(section, {}).get(name)
                     if existing is not None and existing != content:
                         new_name = f"{_prefix(service)}{name}"
-                        found[f"#/components/{section}/{name}"] = f"#/components/{section}/{new_name}"
+                        found[f"#/components/{section}/{name}"] = (
+                            f"#/components/{section}/{new_name}"
+                        )
             if not found:
                 break
             renames.update(found)
@@ -223,7 +229,9 @@ def merge_schemas(documents: dict[str, Document], omitted: dict[str, str]) -> Do
                 if method in _METHODS and isinstance(operation, dict):
                     operation = dict(operation)
                     public = routes.is_public(method.upper(), path)
-                    operation["security"] = [{}, {"bearerAuth": []}] if public else [{"bearerAuth": []}]
+                    operation["security"] = (
+                        [{}, {"bearerAuth": []}] if public else [{"bearerAuth": []}]
+                    )
                     responses = dict(operation.get("responses") or {})
                     for status, name in gateway_responses(method, path, operation).items():
                         responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
@@ -240,9 +248,11 @@ def merge_schemas(documents: dict[str, Document], omitted: dict[str, str]) -> Do
     included = ", ".join(documents) or "none"
     description = f"Every public route of the RentEzy gateway. Services included: {included}."
     if omitted:
-        description += " Omitted (did not answer): " + ", ".join(
-            f"{name} ({reason})" for name, reason in omitted.items()
-        ) + "."
+        description += (
+            " Omitted (did not answer): "
+            + ", ".join(f"{name} ({reason})" for name, reason in omitted.items())
+            + "."
+        )
         merged["x-rentezy-omitted"] = [
             {"service": name, "reason": reason} for name, reason in omitted.items()
         ]
@@ -315,5 +325,3 @@ swagger_ui = SpectacularSwaggerSplitView.as_view(
     permission_classes=[AllowAny],
     authentication_classes=[],
 )
-
-

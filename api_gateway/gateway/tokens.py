@@ -302,7 +302,9 @@ class TokenValidator:
                 status = response.status
                 payload = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("Token validation failed: auth_service unreachable (%s).", type(exc).__name__)
+            logger.warning(
+                "Token validation failed: auth_service unreachable (%s).", type(exc).__name__
+            )
             raise AuthUnavailable from exc
         if status == 401:
             raise InvalidToken

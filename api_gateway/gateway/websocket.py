@@ -19,6 +19,12 @@ token (refresh, or log in) and reconnects.
 `_identify`, `_spend_budget`, `_connect_upstream`, then `_pipe`; each step
 refuses by raising `Refused(why)`.
 
+Limits on what a client sends: a frame over 64 KiB is closed with 1009 by
+uvicorn itself (--ws-max-size, config/server.py) before the gateway reads
+it; more frames than GATEWAY_WS_FRAMES_PER_SECOND (bursts of
+GATEWAY_WS_FRAME_BURST) close the socket on both sides with 1008 "too many
+frames".
+
 The signature covers method `GET` (the handshake's) and the forwarded path.
 """
 
@@ -30,6 +36,7 @@ import time
 from dataclasses import dataclass
 
 from rentezy_platform.request_id import bind_request_id
+from rentezy_platform.throttle import TokenBucket
 from rentezy_platform.trust import gateway_headers
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -46,6 +53,8 @@ access_logger = logging.getLogger("gateway.access")
 UPSTREAM_OPEN_TIMEOUT = 10.0
 MAX_MESSAGE_BYTES = 1024 * 1024
 CLOSE_GRACE_SECONDS = 5.0
+CLOSE_POLICY = 1008
+TOO_MANY_FRAMES = "too many frames"
 
 # Codes that exist on the wire but may not be sent in a close frame.
 _UNSENDABLE = {1005: 1000, 1006: 1011, 1015: 1011}
@@ -70,7 +79,9 @@ async def handle_websocket(runtime: Runtime, scope, receive, send) -> None:
         )
         outcome = {"status": "refused", "user_id": "", "service": "", "close": None, "why": ""}
         try:
-            await _handle(runtime, scope, receive, send, headers, request_id, client_ip, chain, outcome)
+            await _handle(
+                runtime, scope, receive, send, headers, request_id, client_ip, chain, outcome
+            )
         finally:
             access_logger.info(
                 "WS %s %s",
@@ -147,9 +158,14 @@ async def _handle(runtime, scope, receive, send, headers, request_id, client_ip,
                 return
             await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
             outcome["status"] = "accepted"
-            outcome["close"] = await _pipe(receive, send, upstream, sock)
+            frames = TokenBucket(
+                rate=runtime.config.ws_frames_per_second, burst=runtime.config.ws_frame_burst
+            )
+            outcome["close"] = await _pipe(receive, send, upstream, sock, frames)
             if sock.ended.is_set() and outcome["close"] == CLOSE_AUTH_ENDED:
                 outcome["why"] = sock.reason
+            elif outcome["close"] == CLOSE_POLICY and frames.tokens < 1:
+                outcome["why"] = TOO_MANY_FRAMES
         finally:
             await upstream.close()
     finally:
@@ -235,7 +251,7 @@ def _upstream_request(
     if handshake.origin is not None:
         headers.append(("Origin", handshake.origin))
     base = runtime.config.upstreams[service]
-    uri = "ws" + base[len("http"):] + target if base.startswith("http") else base + target
+    uri = "ws" + base[len("http") :] + target if base.startswith("http") else base + target
     return uri, headers
 
 
@@ -261,15 +277,23 @@ async def _connect_upstream(
         raise Refused("upstream unavailable") from None
 
 
-async def _pipe(receive, send, upstream, sock: OpenSocket) -> int | None:
-    """Frames both ways until one side closes or the token stops being good
-    (`sock.ended`); returns the close code seen."""
+async def _pipe(receive, send, upstream, sock: OpenSocket, frames: TokenBucket) -> int | None:
+    """Frames both ways until one side closes, the token stops being good
+    (`sock.ended`) or the client sends faster than `frames` allows; returns
+    the close code seen."""
     closed: dict[str, int | None] = {"code": None}
 
     async def client_to_upstream() -> None:
         while True:
             message = await receive()
             if message["type"] == "websocket.receive":
+                if not frames.take():
+                    closed["code"] = CLOSE_POLICY
+                    closed["client"] = True
+                    await send({"type": "websocket.close", "code": CLOSE_POLICY,
+                                "reason": TOO_MANY_FRAMES})  # fmt: skip
+                    await upstream.close(code=CLOSE_POLICY, reason=TOO_MANY_FRAMES)
+                    return
                 if message.get("text") is not None:
                     await upstream.send(message["text"])
                 elif message.get("bytes") is not None:
@@ -283,6 +307,8 @@ async def _pipe(receive, send, upstream, sock: OpenSocket) -> int | None:
     async def upstream_to_client() -> None:
         try:
             async for frame in upstream:
+                if closed.get("client"):  # closed for too many frames meanwhile
+                    return
                 if isinstance(frame, str):
                     await send({"type": "websocket.send", "text": frame})
                 else:
@@ -292,7 +318,10 @@ async def _pipe(receive, send, upstream, sock: OpenSocket) -> int | None:
         received = upstream.close_code
         code = sendable_code(received, default=1011)
         closed["code"] = closed["code"] or received
-        await send({"type": "websocket.close", "code": code, "reason": upstream.close_reason or ""})
+        if not closed.get("client"):  # (already closed for too many frames)
+            await send(
+                {"type": "websocket.close", "code": code, "reason": upstream.close_reason or ""}
+            )
 
     to_upstream = asyncio.create_task(client_to_upstream())
     to_client = asyncio.create_task(upstream_to_client())

@@ -25,8 +25,12 @@ def test_the_budget_counts_and_refuses_within_its_window(redis_client):
             login_per_ip=30,
         )
         try:
-            anon = [await limiter.spend_budget(user_id=None, client_ip="10.9.8.7") for _ in range(3)]
-            user = [await limiter.spend_budget(user_id="u-1", client_ip="10.9.8.7") for _ in range(4)]
+            anon = [
+                await limiter.spend_budget(user_id=None, client_ip="10.9.8.7") for _ in range(3)
+            ]
+            user = [
+                await limiter.spend_budget(user_id="u-1", client_ip="10.9.8.7") for _ in range(4)
+            ]
             return anon, user
         finally:
             await limiter.aclose()

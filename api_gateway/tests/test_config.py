@@ -140,12 +140,23 @@ def test_the_procfile_serves_wsgi_services_with_the_flags_of_rentezy_platform_se
     from rentezy_platform.servers import GUNICORN_ARGS, UNTRUSTING_GUNICORN, WSGI_APP
 
     command = _procfile_commands()[name]
-    assert command[:4] == ["../.venv/bin/gunicorn", WSGI_APP, "--bind", f"127.0.0.1:${port_variable}"]
+    assert command[:4] == [
+        "../.venv/bin/gunicorn",
+        WSGI_APP,
+        "--bind",
+        f"127.0.0.1:${port_variable}",
+    ]
     assert command[4:] == GUNICORN_ARGS
     # The flags that close the SCRIPT_NAME / X-Forwarded-* family, spelled out.
     assert UNTRUSTING_GUNICORN == [
-        "--forwarded-allow-ips", "", "--forwarder-headers", "", "--header-map", "drop",
-        "--proxy-protocol", "off",
+        "--forwarded-allow-ips",
+        "",
+        "--forwarder-headers",
+        "",
+        "--header-map",
+        "drop",
+        "--proxy-protocol",
+        "off",
     ]
 
 
@@ -160,7 +171,12 @@ def test_the_procfile_serves_asgi_services_with_the_flags_of_rentezy_platform_se
 
     command = _procfile_commands()[name]
     assert command[:6] == [
-        "../.venv/bin/uvicorn", ASGI_APP, "--host", "127.0.0.1", "--port", f"${port_variable}"
+        "../.venv/bin/uvicorn",
+        ASGI_APP,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        f"${port_variable}",
     ]
     assert command[6:] == SERVICE_UVICORN_ARGS
     assert UNTRUSTING_UVICORN == ["--no-proxy-headers", "--forwarded-allow-ips", ""]
@@ -173,5 +189,12 @@ def test_every_web_server_of_the_procfile_is_checked():
         if command[0].endswith(("/gunicorn", "/uvicorn"))
     }
     assert servers == {
-        "gateway", "auth", "property", "booking", "rent", "search", "chat", "notification"
+        "gateway",
+        "auth",
+        "property",
+        "booking",
+        "rent",
+        "search",
+        "chat",
+        "notification",
     }

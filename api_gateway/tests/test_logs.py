@@ -25,7 +25,14 @@ def _platform_formatter() -> logging.Formatter:
 def _record(extra: dict) -> logging.LogRecord:
     logger = logging.getLogger("gateway.access")
     return logger.makeRecord(
-        "gateway.access", logging.INFO, __file__, 1, "%s %s %s", ("GET", "/api/x", 200), None, extra=extra
+        "gateway.access",
+        logging.INFO,
+        __file__,
+        1,
+        "%s %s %s",
+        ("GET", "/api/x", 200),
+        None,
+        extra=extra,
     )
 
 
@@ -71,4 +78,8 @@ def test_the_access_handler_stamps_the_service_and_the_request_id_of_the_context
     with bind_request_id("bound-id"):
         assert handler.filter(record)
     line = json.loads(handler.format(record))
-    assert (line["request_id"], line["service"], line["logger"]) == ("bound-id", "api_gateway", "gateway.access")
+    assert (line["request_id"], line["service"], line["logger"]) == (
+        "bound-id",
+        "api_gateway",
+        "gateway.access",
+    )

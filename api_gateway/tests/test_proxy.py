@@ -122,7 +122,11 @@ def test_unknown_paths_and_internal_paths_are_not_routed(gw, control):
 
 @pytest.mark.parametrize(
     "raw_path",
-    [b"/api/auth/../internal/validate", b"/api/auth/%2e%2e/internal/validate", b"/api/auth/./login"],
+    [
+        b"/api/auth/../internal/validate",
+        b"/api/auth/%2e%2e/internal/validate",
+        b"/api/auth/./login",
+    ],
 )
 def test_dot_segments_never_reach_a_service(gateway, raw_path):
     # http.client sends the path as is (httpx would normalise the dots away).
@@ -144,15 +148,17 @@ def test_the_signed_path_is_exactly_what_the_service_rebuilds(gw, make_token):
     # verifies the signature over its own get_full_path().
     response = gw.get(
         headers=bearer(make_token()),
-        url=
-        httpx.URL(
+        url=httpx.URL(
             gw.base_url.join("/"),
             raw_path=b"/api/properties/a%20b%2Cc%7Bd%7D/%C3%A9?q=%C3%A9t%C3%A9&sort=a+b&x=%2F&z",
-        )
+        ),
     )
 
     assert response.status_code == 200, response.text
-    assert response.json()["full_path"] == "/api/properties/a%20b,c%7Bd%7D/%C3%A9?q=%C3%A9t%C3%A9&sort=a+b&x=%2F&z"
+    assert (
+        response.json()["full_path"]
+        == "/api/properties/a%20b,c%7Bd%7D/%C3%A9?q=%C3%A9t%C3%A9&sort=a+b&x=%2F&z"
+    )
 
 
 def test_hop_by_hop_headers_are_removed_both_ways(gw):
@@ -174,7 +180,11 @@ def test_hop_by_hop_headers_are_removed_both_ways(gw):
     for name in ("x-drop-me", "keep-alive", "proxy-authorization", "te"):
         assert name not in sent
     assert sent["x-custom"] == "kept"
-    assert sent["x-forwarded-for"] == sent["x-real-ip"] == "127.0." + sent["x-real-ip"].split("127.0.")[1]
+    assert (
+        sent["x-forwarded-for"]
+        == sent["x-real-ip"]
+        == "127.0." + sent["x-real-ip"].split("127.0.")[1]
+    )
     assert "6.6.6.6" not in sent["x-forwarded-for"]
     assert sent["x-forwarded-proto"] == "http"
     # The service's own `Connection: keep-alive` did not come back as such.
@@ -248,7 +258,9 @@ def test_request_bodies_stream_to_the_service(gateway, control, make_token, sour
             time.sleep(0.05)
         yield part
 
-    with httpx.Client(transport=httpx.HTTPTransport(local_address=source_address), trust_env=False) as http:
+    with httpx.Client(
+        transport=httpx.HTTPTransport(local_address=source_address), trust_env=False
+    ) as http:
         response = http.post(
             f"{gateway.url}/api/properties/upload-probe",
             content=body(),
@@ -336,8 +348,14 @@ def test_cors_preflight_for_the_web_app_is_answered_by_the_gateway(gw):
 
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == WEB_ORIGIN
-    assert response.headers["access-control-allow-methods"] == "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
-    assert response.headers["access-control-allow-headers"] == "authorization, content-type, idempotency-key"
+    assert (
+        response.headers["access-control-allow-methods"]
+        == "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+    )
+    assert (
+        response.headers["access-control-allow-headers"]
+        == "authorization, content-type, idempotency-key"
+    )
     assert response.headers["access-control-max-age"] == "600"
     assert "access-control-allow-credentials" not in response.headers
 
@@ -370,11 +388,20 @@ def test_cors_headers_on_responses_to_the_web_app(gw):
 
 def test_access_logs_carry_no_query_string_or_credentials(gateway, gw, make_token):
     token = make_token()
-    gw.get("/api/bookings?secret=s3cr3t-value", headers={**bearer(token), "X-Request-ID": "log-check-1"})
+    gw.get(
+        "/api/bookings?secret=s3cr3t-value",
+        headers={**bearer(token), "X-Request-ID": "log-check-1"},
+    )
     time.sleep(0.2)
 
-    lines = [json.loads(line) for line in gateway.log.read_text().splitlines() if line.startswith("{")]
-    entry = next(line for line in lines if line.get("request_id") == "log-check-1" and line["logger"] == "gateway.access")
+    lines = [
+        json.loads(line) for line in gateway.log.read_text().splitlines() if line.startswith("{")
+    ]
+    entry = next(
+        line
+        for line in lines
+        if line.get("request_id") == "log-check-1" and line["logger"] == "gateway.access"
+    )
     assert (entry["method"], entry["path"], entry["status"], entry["user_id"]) == (
         "GET",
         "/api/bookings",
@@ -396,9 +423,7 @@ def test_only_header_names_of_letters_digits_and_dashes_are_forwarded(gw):
         ("x.dotted", "1"),
         ("x~tilde", "1"),
     ]
-    response = gw.get(
-        "/api/properties/some-id", headers=[*odd_names, ("X-Plain-Custom-2", "kept")]
-    )
+    response = gw.get("/api/properties/some-id", headers=[*odd_names, ("X-Plain-Custom-2", "kept")])
 
     assert response.status_code == 200
     sent = _sent_headers(response.json())

@@ -31,10 +31,15 @@ def test_the_11th_failed_login_for_one_account_gets_429(gw, control):
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "rate_limited"
     assert 899 <= int(blocked.headers["retry-after"]) <= 900
-    assert blocked.json()["message"] == f"Too many requests. Retry in {blocked.headers['retry-after']} seconds."
+    assert (
+        blocked.json()["message"]
+        == f"Too many requests. Retry in {blocked.headers['retry-after']} seconds."
+    )
     assert _login_calls(control) == calls  # never reached auth_service
     # Another account from the same gw is not affected.
-    other = gw.post(LOGIN, json={"email": f"other-{uuid.uuid4().hex[:8]}@example.com", "password": "x"})
+    other = gw.post(
+        LOGIN, json={"email": f"other-{uuid.uuid4().hex[:8]}@example.com", "password": "x"}
+    )
     assert other.status_code == 401
 
 
@@ -42,8 +47,14 @@ def test_the_account_limit_is_shared_by_every_client_ip(gateway):
     email = f"spread-{uuid.uuid4().hex[:8]}@example.com"
     statuses = []
     for attempt in range(11):
-        with httpx.Client(transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False) as http:
-            statuses.append(http.post(f"{gateway.url}{LOGIN}", json={"email": email, "password": f"p{attempt}"}).status_code)
+        with httpx.Client(
+            transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False
+        ) as http:
+            statuses.append(
+                http.post(
+                    f"{gateway.url}{LOGIN}", json={"email": email, "password": f"p{attempt}"}
+                ).status_code
+            )
 
     assert statuses == [401] * 10 + [429]
 
@@ -53,8 +64,12 @@ def test_parallel_guesses_cannot_pass_the_account_limit(gateway, control, source
     calls = _login_calls(control)
 
     def attempt(i):
-        with httpx.Client(transport=httpx.HTTPTransport(local_address=source_address), trust_env=False) as http:
-            return http.post(f"{gateway.url}{LOGIN}", json={"email": email, "password": f"p{i}"}).status_code
+        with httpx.Client(
+            transport=httpx.HTTPTransport(local_address=source_address), trust_env=False
+        ) as http:
+            return http.post(
+                f"{gateway.url}{LOGIN}", json={"email": email, "password": f"p{i}"}
+            ).status_code
 
     with ThreadPoolExecutor(25) as pool:
         statuses = list(pool.map(attempt, range(25)))
@@ -66,11 +81,15 @@ def test_parallel_guesses_cannot_pass_the_account_limit(gateway, control, source
 def test_a_successful_login_clears_the_account_failures(gw):
     email = f"typo-{uuid.uuid4().hex[:8]}@example.com"
     for attempt in range(9):
-        assert gw.post(LOGIN, json={"email": email, "password": f"typo{attempt}"}).status_code == 401
+        assert (
+            gw.post(LOGIN, json={"email": email, "password": f"typo{attempt}"}).status_code == 401
+        )
 
     assert gw.post(LOGIN, json={"email": email, "password": GOOD_PASSWORD}).status_code == 200
 
-    statuses = [gw.post(LOGIN, json={"email": email, "password": "x"}).status_code for _ in range(11)]
+    statuses = [
+        gw.post(LOGIN, json={"email": email, "password": "x"}).status_code for _ in range(11)
+    ]
     assert statuses == [401] * 10 + [429]
 
 
@@ -84,7 +103,9 @@ def test_invalid_login_bodies_are_not_counted_as_failures(gw):
 
 def test_failed_logins_per_ip_are_limited(gw):
     statuses = [
-        gw.post(LOGIN, json={"email": f"ip-{i}-{uuid.uuid4().hex[:6]}@example.com", "password": "x"}).status_code
+        gw.post(
+            LOGIN, json={"email": f"ip-{i}-{uuid.uuid4().hex[:6]}@example.com", "password": "x"}
+        ).status_code
         for i in range(31)
     ]
 
@@ -101,7 +122,9 @@ def test_the_anonymous_budget_is_per_ip(gw, gateway):
         "message": f"Too many requests. Retry in {limited.headers['retry-after']} seconds.",
     }
     assert 1 <= int(limited.headers["retry-after"]) <= 60
-    with httpx.Client(transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False) as other:
+    with httpx.Client(
+        transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False
+    ) as other:
         assert other.get(f"{gateway.url}/api/properties").status_code == 200
 
 
@@ -118,12 +141,18 @@ def test_the_user_budget_is_per_user_across_ips(gateway, make_token):
     token = make_token()
     statuses = []
     for _ in range(USER_BUDGET + 1):
-        with httpx.Client(transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False) as http:
-            statuses.append(http.get(f"{gateway.url}/api/bookings", headers=bearer(token)).status_code)
+        with httpx.Client(
+            transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False
+        ) as http:
+            statuses.append(
+                http.get(f"{gateway.url}/api/bookings", headers=bearer(token)).status_code
+            )
 
     assert statuses == [200] * USER_BUDGET + [429]
     other = make_token()
-    with httpx.Client(transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False) as http:
+    with httpx.Client(
+        transport=httpx.HTTPTransport(local_address=next_address()), trust_env=False
+    ) as http:
         assert http.get(f"{gateway.url}/api/bookings", headers=bearer(other)).status_code == 200
 
 

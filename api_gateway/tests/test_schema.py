@@ -9,20 +9,36 @@ from rentezy_platform.openapi import ERROR_SCHEMA
 
 
 def _doc(paths: dict, schemas: dict) -> dict:
-    return {"openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "paths": paths, "components": {"schemas": schemas}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "x", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
 
 
 def _op(ref: str) -> dict:
-    return {"get": {"responses": {"200": {"content": {"application/json": {"schema": {"$ref": ref}}}}}}}
+    return {
+        "get": {"responses": {"200": {"content": {"application/json": {"schema": {"$ref": ref}}}}}}
+    }
 
 
 def test_clashing_components_get_the_service_prefix_and_refs_follow():
     auth = _doc(
-        {"/api/auth/me": _op("#/components/schemas/User"), "/internal/validate": _op("#/components/schemas/User")},
-        {"User": {"type": "object", "properties": {"email": {"type": "string"}}}, "Error": {"type": "object"}},
+        {
+            "/api/auth/me": _op("#/components/schemas/User"),
+            "/internal/validate": _op("#/components/schemas/User"),
+        },
+        {
+            "User": {"type": "object", "properties": {"email": {"type": "string"}}},
+            "Error": {"type": "object"},
+        },
     )
     chat = _doc(
-        {"/api/chat/conversations": _op("#/components/schemas/User"), "/api/auth/me": _op("#/components/schemas/Error")},
+        {
+            "/api/chat/conversations": _op("#/components/schemas/User"),
+            "/api/auth/me": _op("#/components/schemas/Error"),
+        },
         {
             "User": {"type": "object", "properties": {"id": {"type": "string"}}},
             "Error": {"type": "object"},
@@ -42,12 +58,12 @@ def test_clashing_components_get_the_service_prefix_and_refs_follow():
     assert schemas["Wrapper"]["properties"]["user"]["$ref"] == "#/components/schemas/ChatUser"
     # Only routed paths, each from the service the gateway sends it to.
     assert sorted(merged["paths"]) == ["/api/auth/me", "/api/chat/conversations"]
-    assert merged["paths"]["/api/auth/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/User"
-    }
-    assert merged["paths"]["/api/chat/conversations"]["get"]["responses"]["200"]["content"]["application/json"][
-        "schema"
-    ] == {"$ref": "#/components/schemas/ChatUser"}
+    assert merged["paths"]["/api/auth/me"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"] == {"$ref": "#/components/schemas/User"}
+    assert merged["paths"]["/api/chat/conversations"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"] == {"$ref": "#/components/schemas/ChatUser"}
     assert merged["paths"]["/api/auth/me"]["get"]["security"] == [{"bearerAuth": []}]
     assert merged["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert merged["x-rentezy-omitted"] == [{"service": "search", "reason": "ConnectError"}]
@@ -64,7 +80,9 @@ def test_every_operation_gets_the_gateway_responses_from_the_route_table():
     auth = _doc(
         {
             "/api/auth/login": {"post": _responses({"requestBody": {"content": {}}})},
-            "/api/auth/me": {"get": _responses({"responses": {"200": {"description": "ok"}, "401": own_401}})},
+            "/api/auth/me": {
+                "get": _responses({"responses": {"200": {"description": "ok"}, "401": own_401}})
+            },
         },
         {"Error": ERROR_SCHEMA},
     )
@@ -98,7 +116,9 @@ def test_every_operation_gets_the_gateway_responses_from_the_route_table():
     }
     # Login: the failed-login limit is its 429; it has a body (413).
     assert refs("/api/auth/login", "post") == {
-        **common, "413": "GatewayPayloadTooLarge", "429": "GatewayLoginRateLimited"
+        **common,
+        "413": "GatewayPayloadTooLarge",
+        "429": "GatewayLoginRateLimited",
     }
     # A service's own documentation of a status is kept.
     assert refs("/api/auth/me", "get") == {**common, "401": "(service)"}
@@ -108,7 +128,9 @@ def test_every_operation_gets_the_gateway_responses_from_the_route_table():
     # A path parameter can be a path the gateway does not route: 404.
     assert refs("/api/properties/{property_id}", "get") == {**common, "404": "GatewayNotFound"}
     assert refs("/api/properties/{property_id}", "patch") == {
-        **common, "404": "GatewayNotFound", "413": "GatewayPayloadTooLarge"
+        **common,
+        "404": "GatewayNotFound",
+        "413": "GatewayPayloadTooLarge",
     }
     assert merged["components"]["responses"] == GATEWAY_RESPONSES
     assert merged["components"]["schemas"] == {"Error": ERROR_SCHEMA}
@@ -137,7 +159,13 @@ def test_the_gateway_serves_the_merged_schema(gw):
     assert document["paths"]["/api/bookings"]["get"]["security"] == [{"bearerAuth": []}]
     assert document["components"]["schemas"] == {"Error": ERROR_SCHEMA, "Thing": {"type": "object"}}
     assert sorted(document["paths"]["/api/bookings"]["get"]["responses"]) == [
-        "200", "401", "414", "429", "502", "503", "504"
+        "200",
+        "401",
+        "414",
+        "429",
+        "502",
+        "503",
+        "504",
     ]
 
 
@@ -182,8 +210,21 @@ def test_swagger_ui_is_served_with_its_assets_from_the_gateway_and_no_cdn(gw):
 
 
 def test_docs_assets_serve_only_swagger_ui_files(gw):
-    assert gw.get("/api/docs/assets/drf_spectacular_sidecar/swagger-ui-dist/nope.js").status_code == 404
+    assert (
+        gw.get("/api/docs/assets/drf_spectacular_sidecar/swagger-ui-dist/nope.js").status_code
+        == 404
+    )
     # Redoc is in the package but not served; neither is anything outside it.
-    assert gw.get("/api/docs/assets/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js").status_code == 404
-    assert gw.get("/api/docs/assets/drf_spectacular_sidecar/swagger-ui-dist/%2e%2e/redoc/LICENSE").status_code == 404
+    assert (
+        gw.get(
+            "/api/docs/assets/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+        ).status_code
+        == 404
+    )
+    assert (
+        gw.get(
+            "/api/docs/assets/drf_spectacular_sidecar/swagger-ui-dist/%2e%2e/redoc/LICENSE"
+        ).status_code
+        == 404
+    )
     assert gw.get("/api/docs/assets/").status_code == 404

@@ -14,8 +14,13 @@ from gateway.tokens import InvalidToken, TokenCache, TokenIdentity
 
 def _identity(*, user_id="u1", jti="j1", session_id="s1", issued_at=100.0, ttl=600.0):
     return TokenIdentity(
-        user_id=user_id, role="tenant", email="a@example.com", jti=jti,
-        expires_at=time.time() + ttl, issued_at=issued_at, session_id=session_id,
+        user_id=user_id,
+        role="tenant",
+        email="a@example.com",
+        jti=jti,
+        expires_at=time.time() + ttl,
+        issued_at=issued_at,
+        session_id=session_id,
     )
 
 
@@ -28,10 +33,18 @@ def test_each_kind_of_message_ends_exactly_the_sockets_it_names():
         registry = SocketRegistry()
         cache = TokenCache(max_entries=10, max_age=60)
         socks = {
-            "a": registry.open(identity=_identity(jti="ja", session_id="s1", issued_at=100), token="ta", since=0),
-            "b": registry.open(identity=_identity(jti="jb", session_id="s1", issued_at=200), token="tb", since=0),
-            "c": registry.open(identity=_identity(jti="jc", session_id="s2", issued_at=100), token="tc", since=0),
-            "d": registry.open(identity=_identity(user_id="u2", jti="jd", session_id="s3"), token="td", since=0),
+            "a": registry.open(
+                identity=_identity(jti="ja", session_id="s1", issued_at=100), token="ta", since=0
+            ),
+            "b": registry.open(
+                identity=_identity(jti="jb", session_id="s1", issued_at=200), token="tb", since=0
+            ),
+            "c": registry.open(
+                identity=_identity(jti="jc", session_id="s2", issued_at=100), token="tc", since=0
+            ),
+            "d": registry.open(
+                identity=_identity(user_id="u2", jti="jd", session_id="s3"), token="td", since=0
+            ),
         }
 
         def ended():
@@ -49,7 +62,12 @@ def test_each_kind_of_message_ends_exactly_the_sockets_it_names():
         return after_jti, after_sid, after_cutoff, ended(), socks["c"].reason, len(registry)
 
     assert _run(scenario()) == (
-        ["a"], ["a", "b"], ["a", "b", "c"], ["a", "b", "c"], "token revoked", 0
+        ["a"],
+        ["a", "b"],
+        ["a", "b", "c"],
+        ["a", "b", "c"],
+        "token revoked",
+        0,
     )
 
 
@@ -110,10 +128,16 @@ def test_the_watch_revalidates_only_while_unsubscribed_and_once_after_resubscrib
         state = {"subscribed": True, "epoch": 1}
         validator = _Validator(refused=set())
         watch = SocketWatch(
-            registry=registry, validate=validator, interval=0.05,
-            subscribed=lambda: state["subscribed"], epoch=lambda: state["epoch"],
+            registry=registry,
+            validate=validator,
+            interval=0.05,
+            subscribed=lambda: state["subscribed"],
+            epoch=lambda: state["epoch"],
         )
-        shared = [registry.open(identity=_identity(jti=f"j{n}"), token="shared", since=0) for n in range(3)]
+        shared = [
+            registry.open(identity=_identity(jti=f"j{n}"), token="shared", since=0)
+            for n in range(3)
+        ]
         revoked = registry.open(identity=_identity(jti="jr"), token="revoked", since=0)
         watch.start()
         await asyncio.sleep(0.2)

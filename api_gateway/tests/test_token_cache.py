@@ -11,8 +11,13 @@ from gateway.tokens import TokenCache, TokenIdentity, parse_validation, token_ke
 
 def _identity(user_id="u1", jti="j1", issued_at=None, ttl=600, session_id=None):
     return TokenIdentity(
-        user_id=user_id, role="tenant", email="a@example.com", jti=jti,
-        expires_at=time.time() + ttl, issued_at=issued_at, session_id=session_id,
+        user_id=user_id,
+        role="tenant",
+        email="a@example.com",
+        jti=jti,
+        expires_at=time.time() + ttl,
+        issued_at=issued_at,
+        session_id=session_id,
     )
 
 
@@ -98,13 +103,25 @@ def test_the_cache_is_bounded_oldest_first():
 def test_the_cache_keys_by_digest_and_parses_both_time_forms():
     assert token_key("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     parsed = parse_validation(
-        {"user_id": "u", "role": "tenant", "email": "e@x.io", "jti": "j", "expires_at": "2030-01-01T00:00:00Z"}
+        {
+            "user_id": "u",
+            "role": "tenant",
+            "email": "e@x.io",
+            "jti": "j",
+            "expires_at": "2030-01-01T00:00:00Z",
+        }
     )
     assert parsed.expires_at == 1893456000.0 and parsed.issued_at is None
-    assert parse_validation(
-        {"user_id": "u", "role": "r", "jti": "j", "expires_at": 5, "issued_at": 1}
-    ).issued_at == 1.0
+    assert (
+        parse_validation(
+            {"user_id": "u", "role": "r", "jti": "j", "expires_at": 5, "issued_at": 1}
+        ).issued_at
+        == 1.0
+    )
     assert parsed.session_id is None
-    assert parse_validation(
-        {"user_id": "u", "role": "r", "jti": "j", "expires_at": 5, "session_id": "s"}
-    ).session_id == "s"
+    assert (
+        parse_validation(
+            {"user_id": "u", "role": "r", "jti": "j", "expires_at": 5, "session_id": "s"}
+        ).session_id
+        == "s"
+    )

@@ -69,7 +69,11 @@ def test_a_token_on_a_public_route_still_identifies_the_user(gw, make_token):
 
     response = gw.get("/api/properties?owner=me", headers=bearer(token))
 
-    assert response.json()["identity"] == {"user_id": token.user_id, "role": "landlord", "email": token.email}
+    assert response.json()["identity"] == {
+        "user_id": token.user_id,
+        "role": "landlord",
+        "email": token.email,
+    }
     assert response.json()["full_path"] == "/api/properties?owner=me"
 
 
@@ -122,12 +126,16 @@ def test_a_published_revocation_is_honoured_within_2_seconds(gw, control, redis_
     control.post("/_control/revoke", json={"token": token.value})
     assert gw.get("/api/bookings", headers=bearer(token)).status_code == 200
 
-    redis_client.publish(REVOCATIONS_CHANNEL, json.dumps({"jti": token.jti, "user_id": token.user_id}))
+    redis_client.publish(
+        REVOCATIONS_CHANNEL, json.dumps({"jti": token.jti, "user_id": token.user_id})
+    )
 
     assert _wait_for_status(gw, token, 401) < 2.0
 
 
-def test_a_not_before_revocation_evicts_every_token_of_the_user(gw, control, redis_client, make_token):
+def test_a_not_before_revocation_evicts_every_token_of_the_user(
+    gw, control, redis_client, make_token
+):
     first = make_token()
     second = make_token(user_id=first.user_id)
     bystander = make_token()
@@ -167,7 +175,9 @@ def _gateway_subscriber_ids(redis_client, gateway) -> list[int]:
     return [c["id"] for c in redis_client.client_list() if c.get("name") == name]
 
 
-def test_a_lost_subscription_never_keeps_a_revoked_token_alive(gw, control, redis_client, gateway, make_token):
+def test_a_lost_subscription_never_keeps_a_revoked_token_alive(
+    gw, control, redis_client, gateway, make_token
+):
     token = make_token()
     assert gw.get("/api/bookings", headers=bearer(token)).status_code == 200
     ids = _gateway_subscriber_ids(redis_client, gateway)
@@ -207,7 +217,9 @@ def test_auth_service_down_means_503_not_401(upstream, tmp_path, make_token):
     assert anonymous.status_code == 200
 
 
-def test_without_redis_every_request_is_validated_and_budgets_fail_open(upstream, control, tmp_path, make_token):
+def test_without_redis_every_request_is_validated_and_budgets_fail_open(
+    upstream, control, tmp_path, make_token
+):
     from tests.conftest import free_port, gateway_env, start_uvicorn
 
     token = make_token()
@@ -224,7 +236,9 @@ def test_without_redis_every_request_is_validated_and_budgets_fail_open(upstream
     try:
         before = validate_calls(control)
         statuses = [
-            httpx.get(f"{server.url}/api/bookings", headers=bearer(token), trust_env=False).status_code
+            httpx.get(
+                f"{server.url}/api/bookings", headers=bearer(token), trust_env=False
+            ).status_code
             for _ in range(4)
         ]
         after = validate_calls(control)

@@ -89,9 +89,14 @@ class RawUpstream:
                     extra = b"Location: /api/search/elsewhere\r\n"
                 body = json.dumps(headers).encode()
                 conn.sendall(
-                    b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
+                    b"HTTP/1.1 "
+                    + status
+                    + b"\r\nContent-Type: application/json\r\n"
                     + extra
-                    + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                    + b"Content-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
                 )
 
     def close(self) -> None:
@@ -140,7 +145,9 @@ def _request(gateway, method: str, path: str, auth, body: bytes | None = None, h
         connection.close()
 
 
-def test_a_dropped_keep_alive_connection_is_retried_once_for_a_bodiless_get(auth, raw_gateway, raw_upstream):
+def test_a_dropped_keep_alive_connection_is_retried_once_for_a_bodiless_get(
+    auth, raw_gateway, raw_upstream
+):
     first = _request(raw_gateway, "GET", "/api/search/flaky", auth)
     before = raw_upstream.connections
     second = _request(raw_gateway, "GET", "/api/search/flaky", auth)
@@ -152,7 +159,9 @@ def test_a_dropped_keep_alive_connection_is_retried_once_for_a_bodiless_get(auth
 
 
 @pytest.mark.parametrize(("method", "body"), [("POST", b"{}"), ("PUT", b"{}"), ("DELETE", None)])
-def test_only_bodiless_get_head_and_options_are_retried(auth, raw_gateway, raw_upstream, method, body):
+def test_only_bodiless_get_head_and_options_are_retried(
+    auth, raw_gateway, raw_upstream, method, body
+):
     assert _request(raw_gateway, "GET", "/api/search/flaky", auth)[0] == 200
     calls = len(raw_upstream.requests)
 
@@ -179,7 +188,11 @@ def test_no_headers_of_the_client_library_are_added(auth, raw_gateway):
         headers={"User-Agent": "app/1.0", "Accept": "text/csv", "Accept-Encoding": "gzip"},
     )
     sent = json.loads(body)
-    assert (sent["user-agent"], sent["accept"], sent["accept-encoding"]) == ("app/1.0", "text/csv", "gzip")
+    assert (sent["user-agent"], sent["accept"], sent["accept-encoding"]) == (
+        "app/1.0",
+        "text/csv",
+        "gzip",
+    )
     assert "content-type" not in sent and sent["content-length"] == "1"
 
 

@@ -17,7 +17,7 @@ from tests.conftest import WEB_ORIGIN
 
 
 def ws_url(gateway, path: str) -> str:
-    return "ws" + gateway.url[len("http"):] + path
+    return "ws" + gateway.url[len("http") :] + path
 
 
 async def _refused(url: str, **kwargs) -> int:
@@ -33,7 +33,10 @@ def test_the_consumer_sees_the_signed_identity_and_never_the_token(gateway, make
     async def scenario():
         url = ws_url(gateway, f"/ws/chat/room-1?after=5&token={token.value}&x=%C3%A9")
         async with connect(
-            url, origin=WEB_ORIGIN, proxy=None, additional_headers={"X-User-ID": "forged", "X-Request-ID": "ws-rid-1"}
+            url,
+            origin=WEB_ORIGIN,
+            proxy=None,
+            additional_headers={"X-User-ID": "forged", "X-Request-ID": "ws-rid-1"},
         ) as ws:
             return json.loads(await ws.recv())
 
@@ -96,7 +99,9 @@ def test_a_bad_or_missing_token_is_refused_at_the_handshake(gateway):
 def test_a_disallowed_origin_is_refused_at_the_handshake(gateway, make_token):
     token = make_token()
 
-    status = asyncio.run(_refused(ws_url(gateway, f"/ws/chat/r?token={token.value}"), origin="https://evil.example"))
+    status = asyncio.run(
+        _refused(ws_url(gateway, f"/ws/chat/r?token={token.value}"), origin="https://evil.example")
+    )
 
     assert status == 403
 
@@ -117,8 +122,12 @@ def test_an_upstream_refusal_and_unknown_paths_are_refused_at_the_handshake(gate
 
     async def scenario():
         return (
-            await _refused(ws_url(gateway, f"/ws/chat/refuse?token={token.value}"), origin=WEB_ORIGIN),
-            await _refused(ws_url(gateway, f"/ws/elsewhere?token={token.value}"), origin=WEB_ORIGIN),
+            await _refused(
+                ws_url(gateway, f"/ws/chat/refuse?token={token.value}"), origin=WEB_ORIGIN
+            ),
+            await _refused(
+                ws_url(gateway, f"/ws/elsewhere?token={token.value}"), origin=WEB_ORIGIN
+            ),
         )
 
     assert asyncio.run(scenario()) == (403, 403)
@@ -126,12 +135,23 @@ def test_an_upstream_refusal_and_unknown_paths_are_refused_at_the_handshake(gate
 
 def test_a_revoked_token_cannot_open_a_socket(gateway, control, redis_client, make_token):
     token = make_token()
-    assert httpx.get(f"{gateway.url}/api/bookings", headers={"Authorization": f"Bearer {token.value}"}, trust_env=False).status_code == 200
+    assert (
+        httpx.get(
+            f"{gateway.url}/api/bookings",
+            headers={"Authorization": f"Bearer {token.value}"},
+            trust_env=False,
+        ).status_code
+        == 200
+    )
     control.post("/_control/revoke", json={"token": token.value})
-    redis_client.publish(REVOCATIONS_CHANNEL, json.dumps({"jti": token.jti, "user_id": token.user_id}))
+    redis_client.publish(
+        REVOCATIONS_CHANNEL, json.dumps({"jti": token.jti, "user_id": token.user_id})
+    )
     time.sleep(0.3)
 
-    status = asyncio.run(_refused(ws_url(gateway, f"/ws/chat/r?token={token.value}"), origin=WEB_ORIGIN))
+    status = asyncio.run(
+        _refused(ws_url(gateway, f"/ws/chat/r?token={token.value}"), origin=WEB_ORIGIN)
+    )
     assert status == 403
 
 

@@ -30,7 +30,9 @@ import time
 import django
 from django.conf import settings
 
-SIGNING_KEY = os.environ.get("GATEWAY_SIGNING_KEY", "dev-insecure-gateway-signing-key-not-for-production")
+SIGNING_KEY = os.environ.get(
+    "GATEWAY_SIGNING_KEY", "dev-insecure-gateway-signing-key-not-for-production"
+)
 
 CONTROL_PATHS = (
     "/_control/tokens",
@@ -172,7 +174,11 @@ def echo(request):
             "method": request.method,
             "full_path": request.get_full_path(),
             "headers": dict(request.headers),
-            "identity": {"user_id": identity.user_id, "role": identity.role, "email": identity.email},
+            "identity": {
+                "user_id": identity.user_id,
+                "role": identity.role,
+                "email": identity.email,
+            },
             "body_size": len(body),
             "body_sha256": hashlib.sha256(body).hexdigest(),
         }
@@ -184,9 +190,16 @@ def echo(request):
 
 
 SCHEMA_PATHS = [
-    "/api/auth/login", "/api/auth/me", "/api/properties", "/api/properties/{id}",
-    "/api/bookings", "/api/rent/invoices", "/api/chat/conversations", "/api/notifications",
-    "/api/search/properties", "/internal/validate",
+    "/api/auth/login",
+    "/api/auth/me",
+    "/api/properties",
+    "/api/properties/{id}",
+    "/api/bookings",
+    "/api/rent/invoices",
+    "/api/chat/conversations",
+    "/api/notifications",
+    "/api/search/properties",
+    "/internal/validate",
 ]
 
 
@@ -200,7 +213,20 @@ def openapi(request):
             "openapi": "3.0.3",
             "info": {"title": "upstream", "version": "1"},
             "paths": {
-                p: {"get": {"operationId": p, "responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}}}
+                p: {
+                    "get": {
+                        "operationId": p,
+                        "responses": {
+                            "200": {
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Thing"}
+                                    }
+                                }
+                            }
+                        },
+                    }
+                }
                 for p in SCHEMA_PATHS
             },
             "components": {"schemas": {"Thing": {"type": "object"}}},
@@ -234,7 +260,9 @@ class _Handshake:
             {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         )
         query = scope.get("query_string", b"").decode("latin-1")
-        self._full_path = escape_uri_path(scope["path"]) + (f"?{iri_to_uri(query)}" if query else "")
+        self._full_path = escape_uri_path(scope["path"]) + (
+            f"?{iri_to_uri(query)}" if query else ""
+        )
 
     def get_full_path(self):
         return self._full_path
@@ -259,7 +287,11 @@ class EchoConsumer(AsyncWebsocketConsumer):
                     "type": "hello",
                     "path": self.scope["path"],
                     "query": self.scope["query_string"].decode(),
-                    "identity": {"user_id": identity.user_id, "role": identity.role, "email": identity.email},
+                    "identity": {
+                        "user_id": identity.user_id,
+                        "role": identity.role,
+                        "email": identity.email,
+                    },
                     "origin": headers.get("origin"),
                     "request_id": headers.get("x-request-id"),
                 }
@@ -292,7 +324,13 @@ async def upload_probe(scope, receive, send):
             break
     UPLOAD_PROGRESS["done"] = True
     body = json.dumps(UPLOAD_PROGRESS).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

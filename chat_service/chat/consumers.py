@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -42,6 +41,7 @@ from rentezy_platform.presence import (
 )
 from rentezy_platform.redisconf import retrying
 from rentezy_platform.sockets import FrameError, JsonSocketConsumer
+from rentezy_platform.throttle import TokenBucket
 from rentezy_platform.trust import Actor
 
 from chat import broadcast, services
@@ -58,24 +58,6 @@ def _presence_redis() -> aioredis.Redis:
             settings.REDIS_URL, socket_timeout=2, **retrying(asyncio=True)
         )
     return _redis
-
-
-class TokenBucket:
-    """`rate` tokens a second, at most `burst` saved up."""
-
-    def __init__(self, *, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens = float(burst)
-        self.at = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 def _frame_error(exc: ApplicationError) -> FrameError:

@@ -181,18 +181,6 @@ def open_slot(gw: httpx.Client, landlord: Account, *, capacity: int, days: int =
     return wait_until(attempt, timeout=60, message="booking_service to know the property")
 
 
-def conversation(gw: httpx.Client, caller: Account, other: Account) -> str:
-    """The id of `caller`'s conversation with `other`, once chat_service's
-    projection knows `other` (rentezy.user)."""
-
-    def attempt():
-        response = gw.post("/api/chat/conversations", json={"participant_id": other.id},
-                           headers=caller.headers)  # fmt: skip
-        return response.json()["id"] if response.status_code in (200, 201) else None
-
-    return wait_until(attempt, timeout=60, message="chat_service to know the participant")
-
-
 def rented(gw: httpx.Client, landlord: Account, tenant: Account, *, start: date) -> dict:
     """A new property of `landlord` rented by `tenant` from `start` for a
     year and approved: the lease rent_service made of it (rental_confirmed)."""

@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from faults import (
-    conversation,
     first_invoice,
     kill_infra,
     notifications,
@@ -34,7 +33,7 @@ from faults import (
     start_infra,
 )
 from rentezy_platform.testing import wait_until
-from support import register_account, topic_events
+from support import open_conversation, register_account, topic_events
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "rent", "chat", "notification")
 
@@ -47,7 +46,7 @@ def test_a_broker_killed_mid_burst_loses_and_doubles_nothing(platform, gw):
     landlord = register_account(gw, role="landlord")
     tenants = [register_account(gw, role="tenant") for _ in range(TENANTS)]
     slot = open_slot(gw, landlord, capacity=TENANTS)
-    conversations = {t.id: conversation(gw, t, landlord) for t in tenants}
+    conversations = {t.id: open_conversation(gw, t, landlord)["id"] for t in tenants}
     start = datetime.now(UTC).date() + timedelta(days=10)
     bills = {}  # tenant id -> (invoice id, card id)
     for tenant in tenants[:PAYERS]:

@@ -21,9 +21,9 @@ import os
 import time
 
 import pytest
-from faults import conversation, kill_infra, settle, start_infra
+from faults import kill_infra, settle, start_infra
 from rentezy_platform.testing import wait_until
-from support import PASSWORD, register_account
+from support import PASSWORD, open_conversation, register_account
 from websockets.asyncio.client import connect
 
 pytestmark = pytest.mark.services("auth", "chat", "notification")
@@ -45,7 +45,7 @@ def test_after_a_redis_restart_limits_revocation_sockets_and_celery_recover(plat
     tenant = register_account(gw, role="tenant")
     landlord = register_account(gw, role="landlord")
 
-    conversation_id = conversation(gw, landlord, tenant)
+    conversation_id = open_conversation(gw, landlord, tenant)["id"]
     wait_until(
         lambda: gw.get("/api/notifications", headers=tenant.headers).json()["results"],
         timeout=60, message="the welcome notification",

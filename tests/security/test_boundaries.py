@@ -1,5 +1,5 @@
 """OWASP API Security Top 10 (2023), the boundary items, for EVERY service
-(tests/test_security_matrix.py holds the full token matrix of auth_service):
+(test_tokens_and_headers.py holds the full token matrix of auth_service):
 
 - API8 security misconfiguration / spoofable identity: each service called
   directly on its own port, as a neighbour in the cluster could, answers 401

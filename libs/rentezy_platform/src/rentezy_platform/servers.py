@@ -59,6 +59,20 @@ GUNICORN_ARGS = [
 
 UNTRUSTING_UVICORN = ["--no-proxy-headers", "--forwarded-allow-ips", ""]
 
+# The largest WebSocket message any uvicorn of the stack accepts from its peer
+# (uvicorn's own default is 16 MiB, which the gateway would buffer and relay
+# to a service that refuses it anyway): a client frame is at most
+# rentezy_platform.sockets.MAX_FRAME_CHARS characters, 4 bytes each at most
+# in UTF-8. A larger one closes the socket with 1009 (message too big).
+WS_MAX_SIZE_BYTES = 64 * 1024
+WS_LIMITS = ["--ws-max-size", str(WS_MAX_SIZE_BYTES)]
+
 # Django's ASGI handler does not speak lifespan; the services log through
 # Django, not uvicorn's access log.
-SERVICE_UVICORN_ARGS = ["--lifespan", "off", "--no-access-log", *UNTRUSTING_UVICORN]
+SERVICE_UVICORN_ARGS = [
+    "--lifespan",
+    "off",
+    "--no-access-log",
+    *UNTRUSTING_UVICORN,
+    *WS_LIMITS,
+]

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.encoding import escape_uri_path, iri_to_uri
 
+from rentezy_platform.servers import WS_MAX_SIZE_BYTES
 from rentezy_platform.trust import (
     DEFAULT_MAX_AGE_SECONDS,
     UntrustedRequest,
@@ -45,8 +46,9 @@ logger = logging.getLogger(__name__)
 # Close codes a service sends: 1008 policy violation (refused), 4404 no such
 # conversation of the caller's (chat), after accepting.
 CLOSE_POLICY = 1008
-# A frame larger than this is refused with an error frame (the gateway caps at 1 MiB).
-MAX_FRAME_CHARS = 16 * 1024
+# A frame larger than this is refused with an error frame; one past the
+# servers' --ws-max-size (4 bytes a character) never reaches the consumer.
+MAX_FRAME_CHARS = WS_MAX_SIZE_BYTES // 4
 
 
 def group_push(group: str, event: dict[str, Any]) -> bool:
