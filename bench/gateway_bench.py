@@ -92,7 +92,7 @@ GOAL_GATEWAY_VS_NGINX = 0.8
 GOAL_ADDED_P50_MS_STRICT = 1.0
 
 NGINX_CONF = """
-worker_processes 1;
+worker_processes {workers};
 daemon off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
@@ -152,15 +152,18 @@ def apt_install(package: str) -> None:
 
 
 def start_nginx(
-    binary: str, upstream_url: str, workdir: Path
+    binary: str, upstream_url: str, workdir: Path, workers: str = "1"
 ) -> tuple[str, list[subprocess.Popen]]:
-    """nginx (one worker process, like the gateway's one uvicorn worker) as a
-    plain keep-alive reverse proxy to the upstream."""
+    """nginx as a plain keep-alive reverse proxy to the upstream: one worker
+    process by default (like the gateway's one uvicorn worker), `auto` (one
+    per core) as Debian's own configuration has it."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = workdir / "nginx.conf"
     conf.write_text(
-        NGINX_CONF.format(dir=workdir, upstream=upstream_url.removeprefix("http://"), port=port)
+        NGINX_CONF.format(
+            dir=workdir, upstream=upstream_url.removeprefix("http://"), port=port, workers=workers
+        )
     )
     process = subprocess.Popen(
         [binary, "-c", str(conf), "-p", str(workdir), "-e", str(workdir / "error.log")],

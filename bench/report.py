@@ -28,9 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 REPORT = ROOT / "bench" / "REPORT.md"
 PLOT = ROOT / "bench" / "load_steps.png"
-ORDER = ["gateway", "booking", "outbox", "search", "realtime", "rent", "images", "load"]
+ORDER = ["gateway", "gateway_stack", "booking", "outbox", "search", "realtime", "rent", "images", "load"]
 TITLES = {
     "gateway": "API gateway vs direct, vs nginx (gateway_bench.py)",
+    "gateway_stack": "The gateway on the dev stack vs nginx, with its py-spy profile "
+    "(gateway_stack_bench.py)",
     "booking": "Bookings through the gateway, 64 clients (booking_bench.py)",
     "outbox": "Outbox relay and consumer (outbox_bench.py)",
     "search": "Search through the gateway (search_bench.py)",
@@ -195,6 +197,15 @@ def main() -> int:
         if rows:
             lines += ["| figure | value |", "| --- | ---: |"]
             lines += [f"| `{path}` | {value} |" for path, value in rows]
+        profile = data.get("profile")
+        if profile:
+            lines += ["", f"Where the gateway's CPU goes (py-spy, {profile['samples']} samples "
+                      "of the gateway process under the authenticated load):", "",
+                      "| part of the request path | share |", "| --- | ---: |"]  # fmt: skip
+            lines += [f"| {part} | {share:.1%} |" for part, share in profile["share_by_part"].items()]
+            lines += ["", "| function (own time) | share |", "| --- | ---: |"]
+            lines += [f"| `{row['function']}` | {row['share']:.1%} |"
+                      for row in profile["top_own_time"][:10]]  # fmt: skip
     REPORT.write_text("\n".join(lines) + "\n")
     print(
         f"wrote {REPORT.relative_to(ROOT)}, {PLOT.relative_to(ROOT)} and bench/results/latest.json"
