@@ -468,7 +468,8 @@ class Platform:
     def start_beat(self, service: str, **overrides: str) -> Process:
         """Celery Beat of a running service under respawn, as the Procfile runs
         it, with the service's settings plus `overrides` (e.g. the billing run
-        every few seconds). Stopped with the rest, or by the caller."""
+        every few seconds). Stopped with the rest, or by the caller
+        (stop_worker)."""
         assert service in self.processes, f"start {service} first (services marker)"
         name = f"{service}-celery-beat"
         self._start_worker(
@@ -529,6 +530,11 @@ class Platform:
         wrapped = [PYTHON, "-m", "rentezy_platform.respawn", "--name", name, "--", *command]
         popen = _spawn(wrapped, cwd=cwd, env=env, log=log)
         self.workers[name] = Process(name=name, url="(worker)", log=log, popen=popen)
+
+    def stop_worker(self, name: str) -> None:
+        """Stop a worker a test started (start_beat) and forget it: the
+        modules after it do not expect it running."""
+        self.workers.pop(name).stop()
 
     def worker_pid(self, name: str, *, timeout: float = 60.0) -> int:
         """The pid of the worker process itself (the respawn wrapper's child),

@@ -75,7 +75,7 @@ def test_a_worker_killed_mid_charge_charges_every_invoice_exactly_once(platform,
         # claim and the Stripe calls before it do not: holding the lease row
         # stops that one charge after Stripe took the money.
         locker.execute("SELECT id FROM rent_lease WHERE id = %s FOR SHARE", [leases[middle]["id"]])
-        beat = platform.start_beat("rent", RENT_BILLING_BEAT_SECONDS="2")
+        platform.start_beat("rent", RENT_BILLING_BEAT_SECONDS="2")
         try:
 
             def charged_not_recorded() -> bool:
@@ -108,7 +108,7 @@ def test_a_worker_killed_mid_charge_charges_every_invoice_exactly_once(platform,
 
             wait_until(redelivered, timeout=60, message="the killed task delivered again")
         finally:
-            beat.stop()
+            platform.stop_worker("rent-celery-beat")
 
     for tenant, invoice in zip(tenants, invoices, strict=True):
         listed = gw.get("/api/rent/payments", headers=tenant.headers)
