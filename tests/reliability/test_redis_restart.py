@@ -2,8 +2,8 @@
 notification services (Redis holds the gateway's rate limits and the token
 revocation channel, the Channels layer, presence and Celery's queue):
 
-- the gateway keeps answering (rate limits fail open while Redis is gone,
-  then count again), logins work;
+- the gateway keeps answering (a small request budget fails open while
+  Redis is gone, then counts again), logins work;
 - a logout after the restart is honoured within 2 s: the gateway's
   revocation subscriber resubscribed on its own;
 - a notification socket that lost its connection reconnects with `after`
@@ -20,6 +20,7 @@ import json
 import os
 import time
 
+import httpx
 import pytest
 from faults import kill_infra, settle, start_infra
 from rentezy_platform.testing import wait_until
@@ -67,12 +68,30 @@ def test_after_a_redis_restart_limits_revocation_sockets_and_celery_recover(plat
 
     last_seen = asyncio.run(before_restart())
 
-    kill_infra("redis")
+    # A gateway with a small anonymous budget (5 a minute) counts in Redis.
+    budgeted = platform.start_extra_gateway(
+        "gateway-small-budget", GATEWAY_ANON_BUDGET_PER_MINUTE="5"
+    )
+    anonymous = httpx.Client(base_url=budgeted.url, timeout=20, trust_env=False)
+
+    def statuses(count: int) -> list[int]:
+        return [anonymous.get("/api/auth/me").status_code for _ in range(count)]
+
     try:
-        # Redis is gone: the gateway still answers (limits fail open).
-        assert gw.get("/api/notifications", headers=tenant.headers).status_code in (200, 503)
+        assert statuses(6) == [401] * 5 + [429]
+        kill_infra("redis")
+        try:
+            # Redis is gone: the gateways still answer, their budgets fail open.
+            assert gw.get("/api/notifications", headers=tenant.headers).status_code in (200, 503)
+            assert statuses(8) == [401] * 8
+        finally:
+            start_infra("redis")
+        # Back: the budget counts again (what survived the kill, if anything,
+        # counts too): never more than 5 more before a 429.
+        wait_until(lambda: 429 in statuses(6), timeout=30, message="the budget counting again")
     finally:
-        start_infra("redis")
+        anonymous.close()
+        budgeted.stop()
 
     # The gateway, its rate limits and logins: back.
     def gateway_answers():
