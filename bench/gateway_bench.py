@@ -386,6 +386,33 @@ def wrk(
     }
 
 
+def measured_run(
+    binary: str,
+    url: str,
+    *,
+    headers,
+    connections: int,
+    threads: int,
+    warmup: float,
+    duration: float,
+    cpu_of: dict[str, list[int]],
+) -> dict:
+    """One phase: a warm-up, then the measured wrk run, with the CPU per
+    request of each named group of processes (`<name>_cpu_ms_per_request`):
+    meaningful even when other work on the machine steals cycles from the
+    throughput figures. `headers` is called for each run (fresh signatures)."""
+    wrk(binary, url, duration=warmup, connections=connections, threads=threads, headers=headers())
+    before = {name: tree_cpu_seconds(pids) for name, pids in cpu_of.items()}
+    result = wrk(
+        binary, url, duration=duration, connections=connections, threads=threads, headers=headers()
+    )
+    requests = max(1, result["requests"])
+    for name, pids in cpu_of.items():
+        used = tree_cpu_seconds(pids) - before[name]
+        result[f"{name}_cpu_ms_per_request"] = round(used * 1000 / requests, 3)
+    return result
+
+
 def direct_headers(path: str) -> dict[str, str]:
     """What the gateway sends the service for an anonymous GET of `path`
     from 127.0.0.1, signed now (the signature is good for 60 s)."""
@@ -507,35 +534,11 @@ def main() -> None:
         upstream_pids = [p.pid for p in upstream]
 
         def measure(url: str, headers, pids: list[int], connections: int) -> dict:
-            """One phase: warm-up, then the measured run. `headers` is called
-            for each run (fresh signatures for the direct phases)."""
-            wrk(
-                binary,
-                url,
-                duration=args.warmup,
-                connections=connections,
-                threads=args.threads,
-                headers=headers(),
-            )
-            # CPU per request of each side: meaningful even when other work
-            # on the machine steals cycles from the throughput figures.
-            gateway_cpu, upstream_cpu = tree_cpu_seconds(pids), tree_cpu_seconds(upstream_pids)
-            result = wrk(
-                binary,
-                url,
-                duration=args.duration,
-                connections=connections,
-                threads=args.threads,
-                headers=headers(),
-            )
-            requests = max(1, result["requests"])
-            result["gateway_cpu_ms_per_request"] = round(
-                (tree_cpu_seconds(pids) - gateway_cpu) * 1000 / requests, 3
-            )
-            result["upstream_cpu_ms_per_request"] = round(
-                (tree_cpu_seconds(upstream_pids) - upstream_cpu) * 1000 / requests, 3
-            )
-            return result
+            return measured_run(
+                binary, url, headers=headers, connections=connections, threads=args.threads,
+                warmup=args.warmup, duration=args.duration,
+                cpu_of={"gateway": pids, "upstream": upstream_pids},
+            )  # fmt: skip
 
         anon_path, auth_path = "/api/properties/bench", "/api/bookings/bench"
         direct_url = f"{upstream_url}{anon_path}"

@@ -63,10 +63,10 @@ from gateway_bench import (  # noqa: E402
     _span,
     ensure_nginx,
     ensure_wrk,
+    measured_run,
     median_of,
     start_nginx,
     stop,
-    tree_cpu_seconds,
     wrk,
 )
 from stats import machine, write_results  # noqa: E402
@@ -180,19 +180,11 @@ def main() -> None:
         service_pids = [bench.processes["property"].popen.pid]
 
         def measure(url: str, headers, pids: list[int], connections: int) -> dict:
-            wrk(binary, url, duration=args.warmup, connections=connections, threads=1,
-                headers=headers())  # fmt: skip
-            proxy, service = tree_cpu_seconds(pids), tree_cpu_seconds(service_pids)
-            result = wrk(binary, url, duration=args.duration, connections=connections,
-                         threads=1, headers=headers())  # fmt: skip
-            requests = max(1, result["requests"])
-            result["proxy_cpu_ms_per_request"] = round(
-                (tree_cpu_seconds(pids) - proxy) * 1000 / requests, 3
-            )
-            result["service_cpu_ms_per_request"] = round(
-                (tree_cpu_seconds(service_pids) - service) * 1000 / requests, 3
-            )
-            return result
+            return measured_run(
+                binary, url, headers=headers, connections=connections, threads=1,
+                warmup=args.warmup, duration=args.duration,
+                cpu_of={"proxy": pids, "service": service_pids},
+            )  # fmt: skip
 
         c = args.connections
         phases = [
@@ -214,9 +206,7 @@ def main() -> None:
                       f"p50 {figures[name]['p50_ms']:.2f} ms", flush=True)  # fmt: skip
             rounds.append(figures)
         results["rounds"] = rounds
-        results["medians"] = {
-            name: median_of([r[name] for r in rounds]) for name, *_ in phases
-        }
+        results["medians"] = {name: median_of([r[name] for r in rounds]) for name, *_ in phases}
 
         def ratio(a: str, b: str) -> list[float]:
             return [r[a]["requests_per_second"] / r[b]["requests_per_second"] for r in rounds]
@@ -273,7 +263,9 @@ def main() -> None:
         print(f"{name:<22} {m[name]['requests_per_second']:>8.0f} req/s  p50 {m[name]['p50_ms']:.2f}"
               f" ms  p99 {m[name]['p99_ms']:.2f} ms  proxy CPU {m[name]['proxy_cpu_ms_per_request']:.3f}"
               f" ms/req  service CPU {m[name]['service_cpu_ms_per_request']:.3f} ms/req")  # fmt: skip
-    print(f"nginx   {s['nginx_vs_direct']:.2f}x direct, +{s['nginx_added_p50_ms']:.2f} ms p50 at c1")
+    print(
+        f"nginx   {s['nginx_vs_direct']:.2f}x direct, +{s['nginx_added_p50_ms']:.2f} ms p50 at c1"
+    )
     print(f"gateway {s['gateway_vs_direct']:.2f}x direct, {s['gateway_vs_nginx']:.2f}x nginx "
           f"(rounds {s['gateway_vs_nginx_range']}), +{s['gateway_added_p50_ms']:.2f} ms p50 at c1")  # fmt: skip
     for name, goal in results["goals"].items():
