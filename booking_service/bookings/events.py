@@ -5,7 +5,8 @@ cancelled, rentals requested, confirmed, rejected, cancelled and expired.
 Schemas: contracts/events/rentezy.booking.*.schema.json. One
 `enqueue_<event>(...)` per type, called by the service function that makes the
 change, inside its transaction (outbox_enqueue), so an event exists exactly
-when its change committed. The handlers of other services' events live in
+when its change committed; `viewing_booked_message` instead builds the outbox
+row that booking_create inserts in the very statement that takes the place. The handlers of other services' events live in
 `handlers.py`, never here.
 """
 
@@ -14,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rentezy_platform.outbox.services import outbox_enqueue
+from rentezy_platform.outbox.models import OutboxMessage
+from rentezy_platform.outbox.services import outbox_enqueue, outbox_message
 
 from bookings.models import RentalReservation, ViewingBooking, ViewingSlot
 
@@ -28,8 +30,10 @@ RENTAL_CANCELLED = "rentezy.booking.rental_cancelled.v1"
 RENTAL_EXPIRED = "rentezy.booking.rental_expired.v1"
 
 
-def enqueue_viewing_booked(booking: ViewingBooking, slot: ViewingSlot, *, title: str) -> None:
-    outbox_enqueue(
+def viewing_booked_message(
+    booking: ViewingBooking, slot: ViewingSlot, *, title: str
+) -> OutboxMessage:
+    return outbox_message(
         type=VIEWING_BOOKED,
         subject=str(booking.id),
         data={

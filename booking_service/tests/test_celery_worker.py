@@ -268,7 +268,9 @@ def test_a_later_payment_succeeded_prevents_the_release_and_a_second_run_changes
             env=env,
             log=log,
         ),
-        _start(["beat", "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"], env=env, log=log),
+        _start(
+            ["beat", "--scheduler", "rentezy_platform.tasks:HeartbeatScheduler"], env=env, log=log
+        ),
     ]
     try:
         _wait(

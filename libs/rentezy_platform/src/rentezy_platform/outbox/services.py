@@ -53,7 +53,7 @@ def kafka_headers_for(event: CloudEvent) -> dict[str, str]:
     return headers
 
 
-def outbox_enqueue(
+def outbox_message(
     *,
     type: str,
     subject: str,
@@ -61,24 +61,18 @@ def outbox_enqueue(
     request_id: str | None = None,
     traceparent: str | None = None,
 ) -> OutboxMessage:
-    """Record an integration event to be published once the caller commits.
+    """The outbox row of an event, built and validated but NOT saved: for a
+    write that inserts it in the same statement as its change (see
+    booking_service's booking_create); everything else calls
+    `outbox_enqueue`, which saves it in the caller's transaction.
 
-    Must run inside the caller's `transaction.atomic()` that also writes the
-    state change: the event then exists if and only if the change committed.
     `data` may hold UUIDs, dates and datetimes; they are written the way the
     event is sent (strings), and what is sent is what is validated.
     `request_id` defaults to the id of the request (or consumed event) being
     handled, so an event can be traced back to the write that caused it.
 
-    Raises `OutboxNotInTransaction`, `UnknownEventType` or `InvalidEvent`
-    before anything is written.
+    Raises `UnknownEventType` or `InvalidEvent`.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise OutboxNotInTransaction(
-            "outbox_enqueue() must be called inside transaction.atomic() together with "
-            "the state change it announces; outside a transaction the event could be "
-            "published for a change that never committed (or lost for one that did)"
-        )
     if not isinstance(subject, str) or not subject:
         # Checked here as well as by the envelope schema: it is the Kafka key.
         raise InvalidEvent(f"subject: required non-empty string, got {subject!r}")
@@ -98,8 +92,7 @@ def outbox_enqueue(
     max_bytes = int(getattr(settings, "OUTBOX_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES))
     if size > max_bytes:
         raise InvalidEvent(f"event of {size} bytes exceeds OUTBOX_MAX_EVENT_BYTES ({max_bytes})")
-
-    message = OutboxMessage.objects.create(
+    return OutboxMessage(
         event_id=event.id,
         topic=topic,
         key=subject,
@@ -107,6 +100,35 @@ def outbox_enqueue(
         payload=event.to_dict(),
         headers=kafka_headers_for(event),
     )
+
+
+def outbox_enqueue(
+    *,
+    type: str,
+    subject: str,
+    data: Mapping[str, Any],
+    request_id: str | None = None,
+    traceparent: str | None = None,
+) -> OutboxMessage:
+    """Record an integration event to be published once the caller commits.
+
+    Must run inside the caller's `transaction.atomic()` that also writes the
+    state change: the event then exists if and only if the change committed.
+    The arguments are `outbox_message`'s.
+
+    Raises `OutboxNotInTransaction`, `UnknownEventType` or `InvalidEvent`
+    before anything is written.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise OutboxNotInTransaction(
+            "outbox_enqueue() must be called inside transaction.atomic() together with "
+            "the state change it announces; outside a transaction the event could be "
+            "published for a change that never committed (or lost for one that did)"
+        )
+    message = outbox_message(
+        type=type, subject=subject, data=data, request_id=request_id, traceparent=traceparent
+    )
+    message.save(force_insert=True)
     # The insert fires NOTIFY (trigger of migration 0002): Postgres delivers
     # it only when this transaction commits (never if it rolls back) and folds
     # duplicates within one transaction, so the relay wakes exactly when there

@@ -1,0 +1,73 @@
+"""Writes made as ONE SQL statement, for the few hot paths where the ORM's
+statement-per-row and transaction round trips are the cost.
+
+A data-modifying statement (`WITH a AS (UPDATE ...), b AS (INSERT ...)
+INSERT ...`) is atomic on its own: every part of it commits or none does, in
+one round trip, with no BEGIN/COMMIT around it. booking_service takes a place
+this way (the guarded decrement, the booking row and its outbox event in one
+statement: see `bookings.services.booking_create`).
+
+- `insert_select(obj, source=...)`: the INSERT of an unsaved model instance
+  as one part of such a statement, `INSERT INTO <table> (...) SELECT <values>
+  FROM <source>`, with exactly the values `obj.save()` would write (field
+  defaults, `auto_now_add`, database defaults left to the database), so it
+  inserts one row per row of `source` (none when `source` is empty).
+- `statement_block()`: where such a statement needs a transaction block:
+  none in autocommit (the statement is its own transaction), a savepoint
+  inside a caller's `transaction.atomic()` (so a refused statement, e.g. a
+  unique violation the caller turns into a 409, leaves the caller's
+  transaction usable).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.sql import InsertQuery
+
+
+def insert_select(
+    obj: models.Model, *, source: str, using: str = DEFAULT_DB_ALIAS
+) -> tuple[str, list[Any]]:
+    """(sql, params) of inserting unsaved `obj` once per row of `source` (a
+    CTE name or a table expression of the enclosing statement)."""
+    meta = obj._meta
+    fields = [
+        field
+        for field in meta.local_concrete_fields
+        if not field.generated and not (field is meta.auto_field and obj.pk is None)
+    ]
+    query = InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(using)
+    quote = compiler.connection.ops.quote_name
+    columns: list[str] = []
+    placeholders: list[str] = []
+    params: list[Any] = []
+    for field in fields:
+        value = compiler.pre_save_val(field, obj)
+        if isinstance(value, DatabaseDefault):
+            continue  # the column's DEFAULT applies, as in obj.save()
+        sql, field_params = compiler.field_as_sql(
+            field,
+            getattr(field, "get_placeholder", None),
+            compiler.prepare_value(field, value),
+        )
+        columns.append(quote(field.column))
+        placeholders.append(sql)
+        params.extend(field_params)
+    statement = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(placeholders)} FROM {source}"
+    )
+    return statement, params
+
+
+def statement_block(using: str = DEFAULT_DB_ALIAS) -> AbstractContextManager[Any]:
+    """Nothing in autocommit; a savepoint inside the caller's transaction."""
+    if connections[using].in_atomic_block:
+        return transaction.atomic(using=using)
+    return nullcontext()
