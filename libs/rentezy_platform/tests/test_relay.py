@@ -103,6 +103,42 @@ def test_a_stream_of_single_commits_is_delivered_by_notifications_alone(event_ty
     assert runner.relay.total_sent == 60
 
 
+class CountingRelay(OutboxRelay):
+    """The relay, recording when each non-empty batch ran and how many rows it fetched."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.batches: list[tuple[float, int]] = []
+
+    def publish_batch(self):
+        started = time.monotonic()
+        result = super().publish_batch()
+        if result.fetched:
+            self.batches.append((started, result.fetched))
+        return result
+
+
+def test_a_lone_event_is_fetched_at_once_and_a_stream_is_gathered(event_type, topic):
+    # A long gather (0.5 s) makes the two behaviours tell apart on any machine.
+    relay = CountingRelay(poll_interval=30.0, gather=0.5)
+    with RelayThread(relay), KafkaTestConsumer(topic) as reader:
+        widget_create(name="warm-up", event_type=event_type, seq=0)  # topic, producer
+        reader.read(count=1, timeout=30)
+        time.sleep(1.0)  # a quiet spell, longer than the gather
+        widget_create(name="lone", event_type=event_type, seq=1)
+        lone_committed = time.monotonic()
+        time.sleep(0.1)
+        # Right behind it, five commits within 0.2 s: the relay, woken soon
+        # after a batch that found a row, waits the gather before fetching.
+        for n in range(2, 7):
+            widget_create(name=f"stream-{n}", event_type=event_type, seq=n)
+            time.sleep(0.04)
+        reader.read(count=6, timeout=10)
+    assert [fetched for _, fetched in relay.batches] == [1, 1, 5]
+    assert relay.batches[1][0] - lone_committed < 0.5, "the lone event waited for a gather"
+    assert relay.total_sent == 7
+
+
 def test_two_relays_in_parallel_never_publish_a_row_twice(event_type, topic):
     with transaction.atomic():
         ids = {

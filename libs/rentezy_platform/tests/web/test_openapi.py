@@ -46,7 +46,9 @@ def _schema() -> dict:
         patterns=[path("api/profile", ProfileApi.as_view()), path("api/error", ErrorApi.as_view())]
     )
     # The services' drf-spectacular settings (the test project has none).
-    patches = {k: v for k, v in platform.SPECTACULAR_SETTINGS.items() if k != "SERVE_INCLUDE_SCHEMA"}
+    patches = {
+        k: v for k, v in platform.SPECTACULAR_SETTINGS.items() if k != "SERVE_INCLUDE_SCHEMA"
+    }
     with patched_settings(patches):
         return generator.get_schema(request=None, public=True)
 

@@ -27,8 +27,15 @@ Idle behaviour: no busy polling. After an empty fetch the relay blocks on
 commit) with a fallback poll every `poll_interval` seconds in case a
 notification was missed (listener reconnect, rows inserted by other means).
 
+Under load, batches: each cycle (fetch, produce, wait for the acks, mark
+sent, commit) costs about the same whatever its size, so a relay woken within
+`gather` seconds (10 ms) of a batch that found rows waits that long for more
+commits before it fetches: under a steady stream a cycle carries several
+events instead of one or two (make bench: CPU per event), and the first event
+after a quiet spell is fetched at once, with no wait added.
+
 Settings (defaults): OUTBOX_RELAY_BATCH_SIZE (500), OUTBOX_RELAY_POLL_INTERVAL
-(1.0 s), OUTBOX_RELAY_BACKOFF_INITIAL / _MAX (0.5 / 30 s),
+(1.0 s), OUTBOX_RELAY_GATHER_SECONDS (0.01), OUTBOX_RELAY_BACKOFF_INITIAL / _MAX (0.5 / 30 s),
 OUTBOX_RELAY_CREATE_TOPICS (True: ensure a topic and its `.dlq` the first time
 the relay publishes to it), OUTBOX_RETENTION_DAYS (7; None keeps sent rows),
 OUTBOX_PRUNE_INTERVAL (3600 s; pruning runs only while idle).
@@ -63,6 +70,7 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     "OUTBOX_RELAY_BATCH_SIZE": 500,
     "OUTBOX_RELAY_POLL_INTERVAL": 1.0,
+    "OUTBOX_RELAY_GATHER_SECONDS": 0.01,
     "OUTBOX_RELAY_BACKOFF_INITIAL": 0.5,
     "OUTBOX_RELAY_BACKOFF_MAX": 30.0,
     "OUTBOX_RELAY_CREATE_TOPICS": True,
@@ -94,6 +102,7 @@ class OutboxRelay(StoppableWorker):
         *,
         batch_size: int | None = None,
         poll_interval: float | None = None,
+        gather: float | None = None,
         backoff_initial: float | None = None,
         backoff_max: float | None = None,
         retention_days: int | None = None,
@@ -106,6 +115,7 @@ class OutboxRelay(StoppableWorker):
 
         self.batch_size = int(option(batch_size, "OUTBOX_RELAY_BATCH_SIZE"))
         self.poll_interval = float(option(poll_interval, "OUTBOX_RELAY_POLL_INTERVAL"))
+        self.gather = float(option(gather, "OUTBOX_RELAY_GATHER_SECONDS"))
         self.backoff = Backoff(
             initial=float(option(backoff_initial, "OUTBOX_RELAY_BACKOFF_INITIAL")),
             maximum=float(option(backoff_max, "OUTBOX_RELAY_BACKOFF_MAX")),
@@ -164,7 +174,11 @@ class OutboxRelay(StoppableWorker):
                     # a second, empty fetch (three round trips saved per wake-
                     # up). A commit made meanwhile has already notified the
                     # listener, so the wait returns at once for it.
-                    self._wait_for_notification()
+                    waiting = time.monotonic()
+                    notified = self._wait_for_notification()
+                    if notified and result.fetched and time.monotonic() - waiting < self.gather:
+                        # A stream, not a lone event: let the next batch fill.
+                        self._sleep(self.gather)
         finally:
             self.close()
             logger.info(
@@ -311,12 +325,12 @@ class OutboxRelay(StoppableWorker):
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
 
-    def _wait_for_notification(self) -> None:
-        """Block until an outbox NOTIFY arrives or `poll_interval` passes."""
+    def _wait_for_notification(self) -> bool:
+        """Block until an outbox NOTIFY arrives (True) or `poll_interval` passes."""
+        notified = False
         try:
             listener = self._get_listener()
             deadline = time.monotonic() + self.poll_interval
-            notified = False
             # Short socket waits (no query is sent) so stop() and signals are
             # honoured promptly even with a long fallback poll.
             while not notified and not self._stop.is_set():
@@ -332,6 +346,7 @@ class OutboxRelay(StoppableWorker):
             logger.warning("outbox relay listener error", extra={"error": str(exc)})
             self._close_listener()
             self._sleep(self.poll_interval)
+        return notified
 
     def _start_listening(self) -> None:
         try:

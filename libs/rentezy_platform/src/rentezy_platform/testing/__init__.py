@@ -271,10 +271,10 @@ class _BackgroundRunner:
 
 
 class RelayThread(_BackgroundRunner):
-    def __init__(self, **relay_options: Any) -> None:
+    def __init__(self, relay: OutboxRelay | None = None, **relay_options: Any) -> None:
         from rentezy_platform.outbox.relay import OutboxRelay
 
-        super().__init__(OutboxRelay(**relay_options), name="outbox-relay")
+        super().__init__(relay or OutboxRelay(**relay_options), name="outbox-relay")
 
     @property
     def relay(self) -> OutboxRelay:
