@@ -28,6 +28,13 @@ CPU; its own CPU time is reported):
    scenario. --per-client bookings each after 2 unmeasured ones.
 2. gateway.spread: the same, each client starting at another slot, so they
    rarely meet on one row: the difference with `hot` is the row lock's cost.
+   (gateway.hot_idempotency_key: like 1, each booking with its own key.)
+2b. gateway.paced: like 1, but the 64 clients together OFFER a fixed rate
+   (--rate, default the goal's 250 bookings/s): client c sends its k-th
+   booking at t0 + (k + c/64) * 64/rate, each latency counted from that
+   planned moment, not from when the client got round to sending it (so a
+   slow answer that delays the next request is charged to it too: no
+   coordinated omission, as wrk2 measures).
 3. direct.hot: like 1 straight to booking_service with the headers the
    gateway would add (signed the same way): the difference is the gateway's.
 4. raw SQL, --clients psycopg connections straight at PostgreSQL, each for
@@ -46,8 +53,15 @@ backends were doing (pg_stat_activity sampled every 20 ms: running, waiting
 on a lock, idle in a transaction while the service works).
 
 Goals (issue 9): >= 250 bookings/s and p99 < 200 ms through the gateway
-(gateway.hot) with 64 concurrent clients. Printed met / NOT met, never
-asserted. Writes bench/results/booking.json with the load average.
+with 64 concurrent clients. Printed met / NOT met, never asserted. The
+throughput is gateway.hot's (64 clients as fast as they can: the most the
+stack sustains); the p99 is gateway.paced's (64 clients offering 250/s).
+gateway.hot's own p99 is printed too, but it measures the queue: 64 clients
+that each send again the moment they are answered keep 64 bookings in flight,
+so their mean latency is 64 / throughput (Little's law: 220 ms at 290/s)
+whatever the service does; p99 < 200 ms at that concurrency would take
+~450 bookings/s of capacity. Writes bench/results/booking.json with the load
+average.
 """
 
 from __future__ import annotations
@@ -290,6 +304,9 @@ async def _client_loop(
     started: asyncio.Event,
     ready: list[int],
     clients: int,
+    origin: list[float],
+    interval: float | None,
+    offset: float,
 ) -> None:
     connector = aiohttp.TCPConnector(limit=1, force_close=False)
     async with aiohttp.ClientSession(
@@ -300,6 +317,7 @@ async def _client_loop(
             if n == warmup:
                 ready[0] += 1
                 if ready[0] == clients:
+                    origin.append(time.perf_counter())
                     started.set()
                 await started.wait()
             body = {"slot_id": slots[position % len(slots)]}
@@ -307,6 +325,13 @@ async def _client_loop(
             if idempotency:
                 headers["Idempotency-Key"] = uuid.uuid4().hex
             t0 = time.perf_counter()
+            if interval is not None and n >= warmup:
+                # Open loop: this booking's planned moment; late or not, its
+                # latency counts from there.
+                planned = origin[0] + offset + (n - warmup) * interval
+                if planned > t0:
+                    await asyncio.sleep(planned - t0)
+                t0 = planned
             async with session.post("/api/bookings", json=body, headers=headers) as response:
                 payload = await response.read()
                 status = response.status
@@ -336,13 +361,18 @@ def run_bookings(
     per_client: int,
     spread: bool,
     idempotency: bool,
+    rate: float | None = None,
 ) -> dict:
+    """The bookings of `clients` clients, as fast as each is answered, or
+    (`rate`) together offering `rate` bookings/s at evenly spaced moments."""
     latencies: list[float] = []
     statuses: Counter = Counter()
+    interval = clients / rate if rate else None
 
     async def main() -> float:
         started = asyncio.Event()
         ready = [0]
+        origin: list[float] = []
         tasks = [
             asyncio.create_task(
                 _client_loop(
@@ -358,18 +388,21 @@ def run_bookings(
                     started=started,
                     ready=ready,
                     clients=clients,
+                    origin=origin,
+                    interval=interval,
+                    offset=(c / clients) * interval if interval else 0.0,
                 )
             )
             for c in range(clients)
         ]
         await started.wait()
-        t0 = time.perf_counter()
         await asyncio.gather(*tasks)
-        return time.perf_counter() - t0
+        return time.perf_counter() - origin[0]
 
     seconds = asyncio.run(main())
     booked = statuses["201"]
     return {
+        **({"offered_per_second": rate} if rate else {}),
         "requests": len(latencies),
         "bookings": booked,
         "seconds": round(seconds, 2),
@@ -510,11 +543,12 @@ def run_raw(
 # --- the run ------------------------------------------------------------------------------
 
 HTTP_PHASES = {
-    # name: (through the gateway, spread over slots, Idempotency-Key)
-    "gateway.hot": (True, False, False),
-    "gateway.spread": (True, True, False),
-    "gateway.hot_idempotency_key": (True, False, True),
-    "direct.hot": (False, False, False),
+    # name: (through the gateway, spread over slots, Idempotency-Key, paced at --rate)
+    "gateway.hot": (True, False, False, False),
+    "gateway.paced": (True, False, False, True),
+    "gateway.spread": (True, True, False, False),
+    "gateway.hot_idempotency_key": (True, False, True, False),
+    "direct.hot": (False, False, False, False),
 }
 RAW_MODES = ("decrement", "booking_tx", "booking_outbox_tx")
 
@@ -528,6 +562,12 @@ def main() -> None:
         "--per-client", type=int, default=50, help="measured bookings per client and phase"
     )
     parser.add_argument("--raw-seconds", type=float, default=6.0)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=GOAL_BOOKINGS_PER_SECOND,
+        help="bookings/s the clients offer together in gateway.paced",
+    )
     parser.add_argument(
         "--phases",
         default=",".join([*HTTP_PHASES, *(f"raw.{m}" for m in RAW_MODES)]),
@@ -608,7 +648,7 @@ def main() -> None:
             )
 
         for name, property_id in zip(http, properties, strict=False):
-            through_gateway, spread, idempotency = HTTP_PHASES[name]
+            through_gateway, spread, idempotency, paced = HTTP_PHASES[name]
             count = WARMUP_PER_CLIENT + args.per_client
             if spread:
                 count = max(count, args.clients)
@@ -624,6 +664,7 @@ def main() -> None:
                     per_client=args.per_client,
                     spread=spread,
                     idempotency=idempotency,
+                    rate=args.rate if paced else None,
                 )
             results["phases"][name] = {
                 "load_average_1m": round(load, 2),
@@ -676,16 +717,22 @@ def main() -> None:
         hot = p["gateway.hot"]
         goals = {
             "bookings_per_second": {
+                "phase": "gateway.hot",
                 "goal": GOAL_BOOKINGS_PER_SECOND,
                 "value": hot["bookings_per_second"],
                 "met": hot["bookings_per_second"] >= GOAL_BOOKINGS_PER_SECOND,
             },
-            "p99_ms": {
-                "goal": GOAL_P99_MS,
-                "value": hot["p99_ms"],
-                "met": hot["p99_ms"] < GOAL_P99_MS,
-            },
         }
+        paced = p.get("gateway.paced")
+        # The latency goal at the goal's rate; only a run offering it says so.
+        if paced and paced["offered_per_second"] >= GOAL_BOOKINGS_PER_SECOND:
+            goals["p99_ms"] = {
+                "phase": f"gateway.paced ({paced['offered_per_second']:g} bookings/s offered)",
+                "goal": GOAL_P99_MS,
+                "value": paced["p99_ms"],
+                "met": paced["p99_ms"] < GOAL_P99_MS
+                and paced["statuses"] == {"201": paced["requests"]},
+            }
         ratios = {
             f"gateway_hot_vs_raw_{mode}": round(
                 hot["bookings_per_second"] / p[f"raw.{mode}"]["per_second"], 4
@@ -720,7 +767,7 @@ def main() -> None:
         print(f"  ratio {name}: {ratio}")
     for name, goal in goals.items():
         print(
-            f"  goal {name} (gateway.hot, {args.clients} clients): {goal['value']} "
+            f"  goal {name} ({goal['phase']}, {args.clients} clients): {goal['value']} "
             f"(goal {'>=' if name == 'bookings_per_second' else '<'} {goal['goal']}) "
             f"{'met' if goal['met'] else 'NOT met'}"
         )
@@ -736,8 +783,9 @@ def _line(name: str, f: dict) -> str:
         )
     cpu = f["cpu_ms_per_booking"]
     errors = {k: v for k, v in f["statuses"].items() if k != "201"}
+    offered = f" (offered {f['offered_per_second']:g})" if "offered_per_second" in f else ""
     return (
-        f"{name:<30} {f['bookings_per_second']:>8.1f} bookings/s  p50 {f['p50_ms']} ms  "
+        f"{name:<30} {f['bookings_per_second']:>8.1f} bookings/s{offered}  p50 {f['p50_ms']} ms  "
         f"p95 {f['p95_ms']} ms  p99 {f['p99_ms']} ms  max {f['max_ms']} ms  "
         f"errors {errors or 'none'}  (load {f['load_average_1m']})\n"
         f"{'':<32}CPU ms/booking {cpu}\n"

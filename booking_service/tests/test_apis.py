@@ -1166,3 +1166,22 @@ def test_a_list_is_published_as_the_page_it_answers(gateway, landlord, path, ite
 
     assert response.status_code == 200, response.content
     assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_the_written_out_booking_body_is_what_drfs_generic_walk_gives(landlord, tenant):
+    from bookings.apis import BookingOutputSerializer
+    from rest_framework import serializers
+
+    slot = make_slot(landlord, listed_property(landlord))
+    standing = services.booking_create(actor=actor(tenant), slot_id=slot.id)
+    cancelled = services.booking_cancel(
+        actor=actor(tenant),
+        booking_id=services.booking_create(
+            actor=actor(tenant), slot_id=make_slot(landlord, listed_property(landlord)).id
+        ).id,
+    )
+
+    for booking in (standing, cancelled):
+        generic = serializers.Serializer.to_representation(BookingOutputSerializer(), booking)
+        assert BookingOutputSerializer(booking).data == generic
+    assert cancelled.cancelled_at is not None and cancelled.cancelled_by == "tenant"
