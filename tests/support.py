@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
@@ -143,3 +144,79 @@ def open_conversation(gw: httpx.Client, caller: Account, other: Account) -> dict
         return response.json()
 
     return wait_until(attempt, timeout=60, message="chat_service to know the participant")
+
+
+# --- leases and invoices (rent_service, made through booking_service) ----------
+
+
+def listed_property(gw: httpx.Client, landlord: Account) -> str:
+    body = property_body(monthly_rent="2100.00", deposit="4200.00")
+    response = gw.post("/api/properties", json=body, headers=landlord.headers)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def confirmed_lease(
+    gw: httpx.Client,
+    landlord: Account,
+    tenant: Account,
+    *,
+    start: date | None = None,
+    days: int = 400,
+) -> tuple[dict, dict]:
+    """A new property of `landlord` rented by `tenant` from `start` (default:
+    in 20 days) for `days` and approved: returns (reservation, lease) once
+    rent_service has made the lease of it (rental_confirmed)."""
+    from rentezy_platform.testing import wait_until
+
+    property_id = listed_property(gw, landlord)
+    start = start or datetime.now(UTC).date() + timedelta(days=20)
+    body = {
+        "property_id": property_id,
+        "start_date": str(start),
+        "end_date": str(start + timedelta(days=days)),
+    }
+    response = retry_until(
+        lambda: gw.post("/api/bookings/rentals", json=body, headers=tenant.headers),
+        # 404 until booking_service's projection has the property
+        until=lambda r: r.status_code != 404,
+        timeout=60,
+    )
+    assert response.status_code == 201, response.text
+    reservation = response.json()
+    approved = gw.post(
+        f"/api/bookings/rentals/{reservation['id']}/approve", headers=landlord.headers
+    )
+    assert approved.status_code == 200, approved.text
+
+    def lease() -> dict | None:
+        listed = gw.get("/api/rent/leases", headers=tenant.headers)
+        assert listed.status_code == 200, listed.text
+        found = [row for row in listed.json()["results"] if row["property_id"] == property_id]
+        return found[0] if found else None
+
+    return reservation, wait_until(lease, timeout=60, message="the lease from rental_confirmed")
+
+
+def invoices(gw: httpx.Client, account: Account, lease_id: str) -> list[dict]:
+    response = gw.get("/api/rent/invoices", params={"lease_id": lease_id}, headers=account.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
+
+
+def first_invoice(gw: httpx.Client, tenant: Account, lease_id: str) -> dict:
+    (invoice,) = invoices(gw, tenant, lease_id)
+    return invoice
+
+
+def save_card(gw: httpx.Client, tenant: Account, stripe_id: str) -> httpx.Response:
+    return gw.post(
+        "/api/rent/payment-methods", json={"payment_method_id": stripe_id}, headers=tenant.headers
+    )
+
+
+def saved_card(gw: httpx.Client, tenant: Account, stripe_id: str = "pm_card_visa") -> str:
+    """The id of a card `tenant` saved (it must be accepted)."""
+    saved = save_card(gw, tenant, stripe_id)
+    assert saved.status_code == 201, saved.text
+    return saved.json()["id"]

@@ -34,7 +34,15 @@ import httpx
 import psycopg
 import pytest
 from rentezy_platform.testing import wait_until
-from support import Account, property_body, topic_events
+from support import (
+    Account,
+    confirmed_lease,
+    first_invoice,
+    invoices,
+    listed_property,
+    save_card,
+    topic_events,
+)
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "rent", "notification")
 
@@ -43,64 +51,6 @@ DEPOSIT = 4_200_00
 
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def listed_property(gw: httpx.Client, landlord: Account) -> str:
-    body = property_body(monthly_rent="2100.00", deposit="4200.00")
-    response = gw.post("/api/properties", json=body, headers=landlord.headers)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def confirmed_lease(
-    gw: httpx.Client, landlord: Account, tenant: Account, *, in_days: int = 20, days: int = 400
-) -> tuple[dict, dict]:
-    """A property rented by `tenant` and approved by `landlord`: returns
-    (reservation, lease) once rent_service has created the lease."""
-    property_id = listed_property(gw, landlord)
-    start = date.today() + timedelta(days=in_days)
-    body = {
-        "property_id": property_id,
-        "start_date": str(start),
-        "end_date": str(start + timedelta(days=days)),
-    }
-    deadline = time.monotonic() + 60
-    while True:  # 404 until booking_service's projection has the property
-        response = gw.post("/api/bookings/rentals", json=body, headers=tenant.headers)
-        if response.status_code != 404 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert response.status_code == 201, response.text
-    reservation = response.json()
-    approved = gw.post(
-        f"/api/bookings/rentals/{reservation['id']}/approve", headers=landlord.headers
-    )
-    assert approved.status_code == 200, approved.text
-
-    def lease() -> dict | None:
-        listed = gw.get("/api/rent/leases", headers=tenant.headers)
-        assert listed.status_code == 200, listed.text
-        found = [row for row in listed.json()["results"] if row["property_id"] == property_id]
-        return found[0] if found else None
-
-    return reservation, wait_until(lease, timeout=60, message="the lease from rental_confirmed")
-
-
-def invoices(gw: httpx.Client, account: Account, lease_id: str) -> list[dict]:
-    response = gw.get("/api/rent/invoices", params={"lease_id": lease_id}, headers=account.headers)
-    assert response.status_code == 200, response.text
-    return response.json()["results"]
-
-
-def first_invoice(gw: httpx.Client, tenant: Account, lease_id: str) -> dict:
-    (invoice,) = invoices(gw, tenant, lease_id)
-    return invoice
-
-
-def save_card(gw: httpx.Client, tenant: Account, stripe_id: str) -> httpx.Response:
-    return gw.post(
-        "/api/rent/payment-methods", json={"payment_method_id": stripe_id}, headers=tenant.headers
-    )
 
 
 def pay(

@@ -161,11 +161,10 @@ async def _handle(runtime, scope, receive, send, headers, request_id, client_ip,
             frames = TokenBucket(
                 rate=runtime.config.ws_frames_per_second, burst=runtime.config.ws_frame_burst
             )
-            outcome["close"] = await _pipe(receive, send, upstream, sock, frames)
-            if sock.ended.is_set() and outcome["close"] == CLOSE_AUTH_ENDED:
-                outcome["why"] = sock.reason
-            elif outcome["close"] == CLOSE_POLICY and frames.tokens < 1:
-                outcome["why"] = TOO_MANY_FRAMES
+            closed = await _pipe(receive, send, upstream, sock, frames)
+            outcome["close"] = closed.code
+            if closed.why is not None:
+                outcome["why"] = closed.why
         finally:
             await upstream.close()
     finally:
@@ -277,19 +276,26 @@ async def _connect_upstream(
         raise Refused("upstream unavailable") from None
 
 
-async def _pipe(receive, send, upstream, sock: OpenSocket, frames: TokenBucket) -> int | None:
+@dataclass(slots=True)
+class Closed:
+    """How a piped socket ended: the close code seen (None: none yet) and,
+    when the gateway closed it, why (for the access log)."""
+
+    code: int | None = None
+    why: str | None = None
+
+
+async def _pipe(receive, send, upstream, sock: OpenSocket, frames: TokenBucket) -> Closed:
     """Frames both ways until one side closes, the token stops being good
-    (`sock.ended`) or the client sends faster than `frames` allows; returns
-    the close code seen."""
-    closed: dict[str, int | None] = {"code": None}
+    (`sock.ended`) or the client sends faster than `frames` allows."""
+    closed = Closed()
 
     async def client_to_upstream() -> None:
         while True:
             message = await receive()
             if message["type"] == "websocket.receive":
                 if not frames.take():
-                    closed["code"] = CLOSE_POLICY
-                    closed["client"] = True
+                    closed.code, closed.why = CLOSE_POLICY, TOO_MANY_FRAMES
                     await send({"type": "websocket.close", "code": CLOSE_POLICY,
                                 "reason": TOO_MANY_FRAMES})  # fmt: skip
                     await upstream.close(code=CLOSE_POLICY, reason=TOO_MANY_FRAMES)
@@ -300,14 +306,14 @@ async def _pipe(receive, send, upstream, sock: OpenSocket, frames: TokenBucket) 
                     await upstream.send(message["bytes"])
             elif message["type"] == "websocket.disconnect":
                 code = message.get("code", 1000)
-                closed["code"] = closed["code"] or code
+                closed.code = closed.code or code
                 await upstream.close(code=sendable_code(code), reason=message.get("reason") or "")
                 return
 
     async def upstream_to_client() -> None:
         try:
             async for frame in upstream:
-                if closed.get("client"):  # closed for too many frames meanwhile
+                if closed.why == TOO_MANY_FRAMES:  # closed by the gateway meanwhile
                     return
                 if isinstance(frame, str):
                     await send({"type": "websocket.send", "text": frame})
@@ -317,8 +323,8 @@ async def _pipe(receive, send, upstream, sock: OpenSocket, frames: TokenBucket) 
             pass
         received = upstream.close_code
         code = sendable_code(received, default=1011)
-        closed["code"] = closed["code"] or received
-        if not closed.get("client"):  # (already closed for too many frames)
+        closed.code = closed.code or received
+        if closed.why != TOO_MANY_FRAMES:  # (the gateway closed both sides already)
             await send(
                 {"type": "websocket.close", "code": code, "reason": upstream.close_reason or ""}
             )
@@ -331,7 +337,7 @@ async def _pipe(receive, send, upstream, sock: OpenSocket, frames: TokenBucket) 
         done, _ = await asyncio.wait({*pipes, auth_ended}, return_when=asyncio.FIRST_COMPLETED)
         if not done & pipes:
             await _cancel(pipes)
-            return await _close_for_auth(send, upstream, sock)
+            return Closed(await _close_for_auth(send, upstream, sock), why=sock.reason)
         if to_client in done:
             # The service closed: let the client's close handshake finish.
             try:
@@ -346,7 +352,9 @@ async def _pipe(receive, send, upstream, sock: OpenSocket, frames: TokenBucket) 
                     logger.warning("WebSocket pipe error: %r", exc)
     finally:
         await _cancel({*pipes, auth_ended})
-    return closed["code"]
+    if closed.why is None and sock.ended.is_set() and closed.code == CLOSE_AUTH_ENDED:
+        closed.why = sock.reason  # the service closed it for the same reason first
+    return closed
 
 
 async def _cancel(tasks) -> None:

@@ -11,7 +11,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -179,53 +179,6 @@ def open_slot(gw: httpx.Client, landlord: Account, *, capacity: int, days: int =
         return response.json() if response.status_code == 201 else None
 
     return wait_until(attempt, timeout=60, message="booking_service to know the property")
-
-
-def rented(gw: httpx.Client, landlord: Account, tenant: Account, *, start: date) -> dict:
-    """A new property of `landlord` rented by `tenant` from `start` for a
-    year and approved: the lease rent_service made of it (rental_confirmed)."""
-    created = gw.post("/api/properties", json=property_body(), headers=landlord.headers)
-    assert created.status_code == 201, created.text
-    property_id = created.json()["id"]
-    body = {
-        "property_id": property_id,
-        "start_date": str(start),
-        "end_date": str(start + timedelta(days=365)),
-    }
-
-    def reserve():  # 404 until booking_service's projection has the property
-        response = gw.post("/api/bookings/rentals", json=body, headers=tenant.headers)
-        assert response.status_code in (201, 404), response.text
-        return response.json() if response.status_code == 201 else None
-
-    reservation = wait_until(reserve, timeout=60, message="booking_service to know the property")
-    approved = gw.post(
-        f"/api/bookings/rentals/{reservation['id']}/approve", headers=landlord.headers
-    )
-    assert approved.status_code == 200, approved.text
-
-    def lease():
-        listed = gw.get("/api/rent/leases", headers=tenant.headers)
-        assert listed.status_code == 200, listed.text
-        found = [row for row in listed.json()["results"] if row["property_id"] == property_id]
-        return found[0] if found else None
-
-    return wait_until(lease, timeout=60, message="rent_service's lease from rental_confirmed")
-
-
-def first_invoice(gw: httpx.Client, tenant: Account, lease_id: str) -> dict:
-    response = gw.get("/api/rent/invoices", params={"lease_id": lease_id}, headers=tenant.headers)
-    assert response.status_code == 200, response.text
-    (invoice,) = response.json()["results"]
-    return invoice
-
-
-def save_card(gw: httpx.Client, tenant: Account, card: str = "pm_card_visa") -> str:
-    saved = gw.post(
-        "/api/rent/payment-methods", json={"payment_method_id": card}, headers=tenant.headers
-    )
-    assert saved.status_code == 201, saved.text
-    return saved.json()["id"]
 
 
 def succeeded_intents(env: dict[str, str]) -> Counter:

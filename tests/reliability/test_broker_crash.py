@@ -22,18 +22,16 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from faults import (
-    first_invoice,
-    kill_infra,
-    notifications,
-    open_slot,
-    rented,
-    save_card,
-    settle,
-    start_infra,
-)
+from faults import kill_infra, notifications, open_slot, settle, start_infra
 from rentezy_platform.testing import wait_until
-from support import open_conversation, register_account, topic_events
+from support import (
+    confirmed_lease,
+    first_invoice,
+    open_conversation,
+    register_account,
+    saved_card,
+    topic_events,
+)
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "rent", "chat", "notification")
 
@@ -50,8 +48,8 @@ def test_a_broker_killed_mid_burst_loses_and_doubles_nothing(platform, gw):
     start = datetime.now(UTC).date() + timedelta(days=10)
     bills = {}  # tenant id -> (invoice id, card id)
     for tenant in tenants[:PAYERS]:
-        lease = rented(gw, landlord, tenant, start=start)
-        bills[tenant.id] = (first_invoice(gw, tenant, lease["id"])["id"], save_card(gw, tenant))
+        _, lease = confirmed_lease(gw, landlord, tenant, start=start, days=365)
+        bills[tenant.id] = (first_invoice(gw, tenant, lease["id"])["id"], saved_card(gw, tenant))
     # Everyone's welcome notification has arrived: the counts below start clean.
     for account in [landlord, *tenants]:
         wait_until(lambda a=account: notifications(gw, a), timeout=60, message="welcome")

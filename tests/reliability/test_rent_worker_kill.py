@@ -21,18 +21,15 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from faults import (
-    first_invoice,
-    kill_worker,
-    notifications,
-    rented,
-    save_card,
-    settle,
-    succeeded_intents,
-    wait_for_new_worker,
-)
+from faults import kill_worker, notifications, settle, succeeded_intents, wait_for_new_worker
 from rentezy_platform.testing import wait_until
-from support import register_account, topic_events
+from support import (
+    confirmed_lease,
+    first_invoice,
+    register_account,
+    saved_card,
+    topic_events,
+)
 
 pytestmark = pytest.mark.services("auth", "property", "booking", "rent", "notification")
 
@@ -53,11 +50,11 @@ def test_a_worker_killed_mid_charge_charges_every_invoice_exactly_once(platform,
     landlord = register_account(gw, role="landlord")
     tenants = [register_account(gw, role="tenant") for _ in range(LEASES)]
     today = datetime.now(UTC).date()
-    leases = [rented(gw, landlord, tenant, start=today) for tenant in tenants]
+    leases = [confirmed_lease(gw, landlord, t, start=today, days=365)[1] for t in tenants]
     invoices = [first_invoice(gw, t, lease["id"]) for t, lease in zip(tenants, leases, strict=True)]
     assert {(i["status"], i["due_date"]) for i in invoices} == {("open", str(today))}
     for tenant, lease in zip(tenants, leases, strict=True):
-        save_card(gw, tenant)
+        saved_card(gw, tenant)
         switched = gw.patch(
             f"/api/rent/leases/{lease['id']}", json={"autopay": True}, headers=tenant.headers
         )
