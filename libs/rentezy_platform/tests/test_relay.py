@@ -119,15 +119,15 @@ class CountingRelay(OutboxRelay):
 
 
 def test_a_lone_event_is_fetched_at_once_and_a_stream_is_gathered(event_type, topic):
-    # A long gather (0.5 s) makes the two behaviours tell apart on any machine.
-    relay = CountingRelay(poll_interval=30.0, gather=0.5)
+    # A long gather (1 s) makes the two behaviours tell apart on a busy machine.
+    relay = CountingRelay(poll_interval=30.0, gather=1.0)
     with RelayThread(relay), KafkaTestConsumer(topic) as reader:
         widget_create(name="warm-up", event_type=event_type, seq=0)  # topic, producer
         reader.read(count=1, timeout=30)
-        time.sleep(1.0)  # a quiet spell, longer than the gather
+        time.sleep(1.5)  # a quiet spell, longer than the gather
         widget_create(name="lone", event_type=event_type, seq=1)
         lone_committed = time.monotonic()
-        time.sleep(0.1)
+        time.sleep(0.3)
         # Right behind it, five commits within 0.2 s: the relay, woken soon
         # after a batch that found a row, waits the gather before fetching.
         for n in range(2, 7):
@@ -135,7 +135,7 @@ def test_a_lone_event_is_fetched_at_once_and_a_stream_is_gathered(event_type, to
             time.sleep(0.04)
         reader.read(count=6, timeout=10)
     assert [fetched for _, fetched in relay.batches] == [1, 1, 5]
-    assert relay.batches[1][0] - lone_committed < 0.5, "the lone event waited for a gather"
+    assert relay.batches[1][0] - lone_committed < 0.3, "the lone event waited for a gather"
     assert relay.total_sent == 7
 
 

@@ -26,7 +26,6 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.expressions import DatabaseDefault
-from django.db.models.sql import InsertQuery
 
 
 def insert_select(
@@ -35,30 +34,25 @@ def insert_select(
     """(sql, params) of inserting unsaved `obj` once per row of `source` (a
     CTE name or a table expression of the enclosing statement)."""
     meta = obj._meta
-    fields = [
-        field
-        for field in meta.local_concrete_fields
-        if not field.generated and not (field is meta.auto_field and obj.pk is None)
-    ]
-    query = InsertQuery(type(obj))
-    query.insert_values(fields, [obj])
-    compiler = query.get_compiler(using)
-    quote = compiler.connection.ops.quote_name
+    connection = connections[using]
+    quote = connection.ops.quote_name
     columns: list[str] = []
     placeholders: list[str] = []
     params: list[Any] = []
-    for field in fields:
-        value = compiler.pre_save_val(field, obj)
+    for field in meta.local_concrete_fields:
+        if field.generated or (field is meta.auto_field and obj.pk is None):
+            continue
+        # As Model.save(): pre_save applies auto_now_add and the like.
+        value = field.pre_save(obj, add=True)
         if isinstance(value, DatabaseDefault):
             continue  # the column's DEFAULT applies, as in obj.save()
-        sql, field_params = compiler.field_as_sql(
-            field,
-            getattr(field, "get_placeholder", None),
-            compiler.prepare_value(field, value),
-        )
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(f"insert_select: {field.name} is an expression, not a value")
+        value = field.get_db_prep_save(value, connection)
+        placeholder = getattr(field, "get_placeholder", None)
         columns.append(quote(field.column))
-        placeholders.append(sql)
-        params.extend(field_params)
+        placeholders.append(placeholder(value, None, connection) if placeholder else "%s")
+        params.append(value)
     statement = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
         f"SELECT {', '.join(placeholders)} FROM {source}"
