@@ -6,8 +6,8 @@ Schemas: contracts/events/rentezy.booking.*.schema.json. One
 `enqueue_<event>(...)` per type, called by the service function that makes the
 change, inside its transaction (outbox_enqueue), so an event exists exactly
 when its change committed; `viewing_booked_message` instead builds the outbox
-row that booking_create inserts in the very statement that takes the place. The handlers of other services' events live in
-`handlers.py`, never here.
+row that booking_create inserts in the very statement that takes the place.
+The handlers of other services' events live in `handlers.py`, never here.
 """
 
 from __future__ import annotations

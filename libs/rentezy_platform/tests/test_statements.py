@@ -90,10 +90,11 @@ def test_inside_a_transaction_a_refused_statement_leaves_the_callers_work():
     with transaction.atomic():
         Widget.objects.create(name="callers")
         assert _widget_and_event(first, event, when="true") == 1
-        duplicate = _event(Widget(name="second"))
+        second = Widget(name="second")
+        duplicate = _event(second)
         duplicate.event_id = event.event_id
         with pytest.raises(IntegrityError), statement_block():
-            _widget_and_event(Widget(name="second"), duplicate, when="true")
+            _widget_and_event(second, duplicate, when="true")
         # The savepoint kept the transaction usable.
         Widget.objects.create(name="after")
 
