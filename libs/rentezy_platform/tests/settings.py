@@ -27,7 +27,8 @@ INSTALLED_APPS = [
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        # As every service (rentezy_platform.settings.database).
+        "ENGINE": "rentezy_platform.postgresql",
         "NAME": os.environ.get("PLATFORM_TESTS_DB_NAME", "rentezy_platform"),
         "USER": os.environ.get("POSTGRES_USER", "rentezy"),
         "PASSWORD": os.environ.get("POSTGRES_PASSWORD", "rentezy-dev-password"),
@@ -35,6 +36,7 @@ DATABASES = {
         "PORT": os.environ.get("POSTGRES_PORT", "5432"),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5},
         # Overridable so two runs on one machine (two engineers, CI) do not
         # fight over the same test database.
         "TEST": {"NAME": os.environ.get("PLATFORM_TESTS_TEST_DB_NAME", "test_rentezy_platform")},

@@ -108,7 +108,8 @@ def database(name: str, *, conn_max_age: int | None = None) -> dict[str, Any]:
     across the threads an async server runs sync code in."""
     name = env.str("POSTGRES_DB_PREFIX", default="") + name
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        # Django's PostgreSQL backend whose health check needs no round trip.
+        "ENGINE": "rentezy_platform.postgresql",
         "NAME": name,
         "HOST": required("POSTGRES_HOST"),
         "PORT": env.int("POSTGRES_PORT", default=5432),
@@ -117,11 +118,20 @@ def database(name: str, *, conn_max_age: int | None = None) -> dict[str, Any]:
         "CONN_MAX_AGE": (
             env.int("POSTGRES_CONN_MAX_AGE", default=60) if conn_max_age is None else conn_max_age
         ),
-        # A persistent connection that died (database restart) is replaced, not used.
+        # A persistent connection that died (database restart) is replaced, not
+        # used (rentezy_platform.postgresql: checked without a query).
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "connect_timeout": env.int("POSTGRES_CONNECT_TIMEOUT", default=3),
             "application_name": name,
+            # Parameters travel apart from the SQL (psycopg's server-side
+            # binding, not quoted into the text by the client), and a query
+            # a connection has run 5 times is prepared: the database parses
+            # and plans it once per connection. Needs session-level pooling
+            # if a pooler ever sits in between (PgBouncer's transaction mode
+            # from 1.21 with max_prepared_statements).
+            "server_side_binding": True,
+            "prepare_threshold": 5,
         },
         "TEST": {"NAME": f"test_{name}"},
     }

@@ -115,7 +115,7 @@ def test_database_entry(monkeypatch):
     monkeypatch.delenv("POSTGRES_CONN_MAX_AGE", raising=False)
     monkeypatch.delenv("POSTGRES_CONNECT_TIMEOUT", raising=False)
     assert database("rentezy_booking") == {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "rentezy_platform.postgresql",
         "NAME": "rentezy_booking",
         "HOST": "db.internal",
         "PORT": 6432,
@@ -123,7 +123,12 @@ def test_database_entry(monkeypatch):
         "PASSWORD": "pw",
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 3, "application_name": "rentezy_booking"},
+        "OPTIONS": {
+            "connect_timeout": 3,
+            "application_name": "rentezy_booking",
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+        },
         "TEST": {"NAME": "test_rentezy_booking"},
     }
     assert database("rentezy_chat", conn_max_age=0)["CONN_MAX_AGE"] == 0
