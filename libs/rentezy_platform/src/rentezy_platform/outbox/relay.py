@@ -29,13 +29,13 @@ notification was missed (listener reconnect, rows inserted by other means).
 
 Under load, batches: each cycle (fetch, produce, wait for the acks, mark
 sent, commit) costs about the same whatever its size, so a relay woken within
-`gather` seconds (10 ms) of a batch that found rows waits that long for more
+`gather` seconds (25 ms) of a batch that found rows waits that long for more
 commits before it fetches: under a steady stream a cycle carries several
 events instead of one or two (make bench: CPU per event), and the first event
 after a quiet spell is fetched at once, with no wait added.
 
 Settings (defaults): OUTBOX_RELAY_BATCH_SIZE (500), OUTBOX_RELAY_POLL_INTERVAL
-(1.0 s), OUTBOX_RELAY_GATHER_SECONDS (0.01), OUTBOX_RELAY_BACKOFF_INITIAL /
+(1.0 s), OUTBOX_RELAY_GATHER_SECONDS (0.025), OUTBOX_RELAY_BACKOFF_INITIAL /
 _MAX (0.5 / 30 s), OUTBOX_RELAY_CREATE_TOPICS (True: ensure a topic and its `.dlq` the first time
 the relay publishes to it), OUTBOX_RETENTION_DAYS (7; None keeps sent rows),
 OUTBOX_PRUNE_INTERVAL (3600 s; pruning runs only while idle).
@@ -70,7 +70,7 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     "OUTBOX_RELAY_BATCH_SIZE": 500,
     "OUTBOX_RELAY_POLL_INTERVAL": 1.0,
-    "OUTBOX_RELAY_GATHER_SECONDS": 0.01,
+    "OUTBOX_RELAY_GATHER_SECONDS": 0.025,
     "OUTBOX_RELAY_BACKOFF_INITIAL": 0.5,
     "OUTBOX_RELAY_BACKOFF_MAX": 30.0,
     "OUTBOX_RELAY_CREATE_TOPICS": True,
