@@ -36,9 +36,10 @@ after a quiet spell is fetched at once, with no wait added.
 
 Settings (defaults): OUTBOX_RELAY_BATCH_SIZE (500), OUTBOX_RELAY_POLL_INTERVAL
 (1.0 s), OUTBOX_RELAY_GATHER_SECONDS (0.025), OUTBOX_RELAY_BACKOFF_INITIAL /
-_MAX (0.5 / 30 s), OUTBOX_RELAY_CREATE_TOPICS (True: ensure a topic and its `.dlq` the first time
-the relay publishes to it), OUTBOX_RETENTION_DAYS (7; None keeps sent rows),
-OUTBOX_PRUNE_INTERVAL (3600 s; pruning runs only while idle).
+_MAX (0.5 / 30 s), OUTBOX_RELAY_CREATE_TOPICS (True: ensure a topic and its
+`.dlq` the first time the relay publishes to it), OUTBOX_RETENTION_DAYS (7;
+None keeps sent rows), OUTBOX_PRUNE_INTERVAL (3600 s; pruning runs only while
+idle).
 """
 
 from __future__ import annotations

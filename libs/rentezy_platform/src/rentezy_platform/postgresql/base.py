@@ -25,6 +25,9 @@ import select
 
 from django.db.backends.postgresql import base
 
+# poll(2) is everywhere the services run; elsewhere Django's check applies.
+CAN_POLL = hasattr(select, "poll")
+
 
 def socket_is_quiet(fileno: int) -> bool:
     """True when nothing waits to be read on the idle connection's socket."""
@@ -39,7 +42,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.connection is not None
             and self.health_check_enabled
             and not self.health_check_done
-            and hasattr(select, "poll")
+            and CAN_POLL
             and not self.connection.closed
             and socket_is_quiet(self.connection.fileno())
         ):
