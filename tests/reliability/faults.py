@@ -31,7 +31,8 @@ def _alive(pid: int) -> bool:
     # A zombie (not yet reaped by its parent) is dead for our purpose.
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Reaped meanwhile: the file vanished, or went while being read (ESRCH).
         return False
 
 
@@ -76,7 +77,7 @@ def _postmaster_pid() -> int:
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return []
 
 

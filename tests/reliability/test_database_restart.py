@@ -42,8 +42,10 @@ def test_services_answer_503_while_postgres_is_down_and_recover_without_a_restar
         assert call(gw, name).status_code == 200, name
     pids = {name: process.popen.pid for name, process in platform.processes.items()}
 
-    kill_infra("postgres")
     try:
+        # Inside the try: whatever happens once the kill is sent, the finally
+        # starts PostgreSQL again for the tests that follow.
+        kill_infra("postgres")
         seen: Counter = Counter()
         with httpx.Client(base_url=platform.gateway, timeout=30, trust_env=False) as client:
             for _ in range(3):
